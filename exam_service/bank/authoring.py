@@ -1,0 +1,299 @@
+"""The bank's authoring format: YAML items and blueprints, validated by pydantic.
+
+An authoring file holds either one item (a mapping with an ``id``) or several
+(``items: [...]``). Blueprints live in files with a top-level ``blueprint`` key.
+Validation errors name the file, the line and the field at fault.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ITEM_ID = r"^[A-Z]{1,3}-[A-Z0-9]{2,12}-[0-9]{3}$"
+
+
+class Tier(enum.StrEnum):
+    foundation = "foundation"
+    professional = "professional"
+    advanced = "advanced"
+
+
+TIER_ORDER: tuple[Tier, ...] = (Tier.foundation, Tier.professional, Tier.advanced)
+
+# The competency domains each tier examines (see the MLOCP domain brief).
+DOMAINS: dict[Tier, tuple[str, ...]] = {
+    Tier.foundation: ("lifecycle", "containers", "versioning", "data_validation", "serving"),
+    Tier.professional: ("cicd", "orchestration", "monitoring", "deployment", "retraining"),
+    Tier.advanced: ("security", "finops", "distributed_training", "governance", "platform"),
+}
+
+ANY_DOMAIN = "any"  # a blueprint quota that any domain of the tier may fill
+
+TRACKS = ("DevOps", "DevSecOps", "SRE", "AIOps/MLOps", "DataOps", "FinOps")
+
+
+class Difficulty(enum.StrEnum):
+    easy = "easy"
+    medium = "medium"
+    hard = "hard"
+
+
+def fail(field: str, message: str) -> ValueError:
+    """An error found by a cross-field rule, tagged with the field the author should fix."""
+    return ValueError(f"[{field}] {message}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Option(_Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,16}$")]
+    text: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class StarterFile(_Strict):
+    path: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-/]{1,120}$")]
+    content: str = ""
+
+
+class GraderCheck(_Strict):
+    """One automatically graded check on a submitted file."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,40}$")]
+    file: str
+    kind: Literal["regex", "not_regex", "python_test"]
+    pattern: str | None = None
+    code: str | None = None
+    points: Annotated[float, Field(gt=0)] = 1.0
+    message: str
+
+    @model_validator(mode="after")
+    def _pattern_or_code(self) -> GraderCheck:
+        if self.kind in ("regex", "not_regex"):
+            if not self.pattern:
+                raise fail("pattern", f"check {self.id!r} of kind {self.kind} needs a pattern")
+            try:
+                re.compile(self.pattern, re.MULTILINE)
+            except re.error as exc:
+                raise fail("pattern", f"check {self.id!r}: invalid pattern: {exc}") from exc
+        elif not self.code:
+            raise fail("code", f"check {self.id!r} of kind python_test needs code")
+        return self
+
+
+class GraderSpec(_Strict):
+    kind: Literal["checks"] = "checks"
+    timeout_seconds: Annotated[int, Field(ge=1, le=300)] = 30
+    checks: Annotated[list[GraderCheck], Field(min_length=1)]
+
+    @field_validator("checks")
+    @classmethod
+    def _unique_ids(cls, checks: list[GraderCheck]) -> list[GraderCheck]:
+        ids = [c.id for c in checks]
+        if len(ids) != len(set(ids)):
+            raise fail("checks", "check ids must be unique")
+        return checks
+
+
+class ItemBase(_Strict):
+    id: Annotated[str, Field(pattern=ITEM_ID)]
+    tier: Tier
+    domain: str
+    tracks: Annotated[list[str], Field(min_length=1)]
+    difficulty: Difficulty
+    stem: Annotated[str, Field(min_length=10, max_length=8000)]
+    rationale: Annotated[str, Field(min_length=20)]
+    references: Annotated[list[str], Field(min_length=1)]
+    points: Annotated[float, Field(gt=0, le=100)] = 1.0
+
+    @model_validator(mode="after")
+    def _domain_and_tracks(self) -> ItemBase:
+        if self.domain not in DOMAINS[self.tier]:
+            allowed = ", ".join(DOMAINS[self.tier])
+            raise fail("domain", f"domain {self.domain!r} is not a {self.tier} domain ({allowed})")
+        for track in self.tracks:
+            if track not in TRACKS:
+                raise fail("tracks", f"unknown track {track!r} (one of {', '.join(TRACKS)})")
+        return self
+
+
+def _check_option_ids(options: list[Option]) -> None:
+    ids = [o.id for o in options]
+    if len(ids) != len(set(ids)):
+        raise fail("options", "option ids must be unique")
+
+
+class SingleChoice(ItemBase):
+    type: Literal["single_choice"]
+    options: Annotated[list[Option], Field(min_length=3, max_length=8)]
+    key: str
+
+    @model_validator(mode="after")
+    def _key_in_options(self) -> SingleChoice:
+        _check_option_ids(self.options)
+        if self.key not in {o.id for o in self.options}:
+            raise fail("key", f"key {self.key!r} is not among the options")
+        return self
+
+
+class MultipleResponse(ItemBase):
+    type: Literal["multiple_response"]
+    options: Annotated[list[Option], Field(min_length=3, max_length=10)]
+    key: Annotated[list[str], Field(min_length=1)]
+    scoring: Literal["all_or_nothing", "partial"] = "all_or_nothing"
+    penalty: Annotated[float, Field(ge=0, le=1)] = 0.0
+
+    @model_validator(mode="after")
+    def _keys_in_options(self) -> MultipleResponse:
+        _check_option_ids(self.options)
+        ids = {o.id for o in self.options}
+        missing = [k for k in self.key if k not in ids]
+        if missing:
+            raise fail("key", f"key {missing[0]!r} is not among the options")
+        if len(set(self.key)) != len(self.key):
+            raise fail("key", "key lists an option twice")
+        return self
+
+
+class TrueFalse(ItemBase):
+    type: Literal["true_false"]
+    key: bool
+
+
+class Numeric(ItemBase):
+    type: Literal["numeric"]
+    key: float
+    tolerance: Annotated[float, Field(ge=0)] = 0.0
+    unit: str | None = None
+
+
+class Ordering(ItemBase):
+    """Options are authored in the correct order; delivery shuffles them."""
+
+    type: Literal["ordering"]
+    options: Annotated[list[Option], Field(min_length=3, max_length=10)]
+
+    @model_validator(mode="after")
+    def _unique(self) -> Ordering:
+        _check_option_ids(self.options)
+        return self
+
+
+class Matching(ItemBase):
+    type: Literal["matching"]
+    premises: Annotated[list[Option], Field(min_length=2, max_length=10)]
+    responses: Annotated[list[Option], Field(min_length=2, max_length=12)]
+    key: dict[str, str]
+
+    @model_validator(mode="after")
+    def _key_consistent(self) -> Matching:
+        _check_option_ids(self.premises)
+        _check_option_ids(self.responses)
+        premise_ids = {p.id for p in self.premises}
+        response_ids = {r.id for r in self.responses}
+        if set(self.key) != premise_ids:
+            raise fail("key", "key must map every premise exactly once")
+        for premise, response in self.key.items():
+            if response not in response_ids:
+                raise fail("key", f"key maps {premise!r} to {response!r}, not among the responses")
+        return self
+
+
+class ShortText(ItemBase):
+    type: Literal["short_text"]
+    accepted: list[str] = []
+    patterns: list[str] = []
+    case_sensitive: bool = False
+    manual: bool = False
+
+    @model_validator(mode="after")
+    def _some_rule(self) -> ShortText:
+        if not self.manual and not (self.accepted or self.patterns):
+            raise fail("accepted", "short_text needs accepted answers, patterns, or manual: true")
+        for pattern in self.patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise fail("patterns", f"invalid pattern {pattern!r}: {exc}") from exc
+        return self
+
+
+class PerformanceTask(ItemBase):
+    type: Literal["performance_task"]
+    estimated_minutes: Annotated[int, Field(ge=5, le=240)]
+    starter_files: list[StarterFile] = []
+    answer_files: Annotated[list[str], Field(min_length=1, max_length=10)]
+    grader: GraderSpec
+
+    @model_validator(mode="after")
+    def _checks_target_answer_files(self) -> PerformanceTask:
+        for check in self.grader.checks:
+            if check.file not in self.answer_files:
+                raise fail("grader", f"check {check.id!r} reads {check.file!r}, not an answer file")
+        return self
+
+
+Item = Annotated[
+    SingleChoice | MultipleResponse | TrueFalse | Numeric | Ordering | Matching | ShortText | PerformanceTask,
+    Field(discriminator="type"),
+]
+
+THEORY_TYPES = frozenset(
+    {"single_choice", "multiple_response", "true_false", "numeric", "ordering", "matching", "short_text"}
+)
+ITEM_TYPES = THEORY_TYPES | {"performance_task"}
+
+
+class DomainQuota(_Strict):
+    domain: str
+    count: Annotated[int, Field(ge=1)]
+
+
+class Section(_Strict):
+    id: Literal["theory", "performance"]
+    quotas: Annotated[list[DomainQuota], Field(min_length=1)]
+    minimum_percent: Annotated[float, Field(ge=0, le=100)] = 0.0
+
+
+class Blueprint(_Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9\-]{3,40}$")]
+    tier: Tier
+    title: str
+    time_limit_minutes: Annotated[int, Field(ge=10, le=600)]
+    cut_score_percent: Annotated[float, Field(gt=0, le=100)]
+    sections: Annotated[list[Section], Field(min_length=1)]
+    prerequisite: Tier | None = None
+    validity_years: Annotated[int, Field(ge=1, le=5)] = 3
+    track_weights: dict[str, float] = {}
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Blueprint:
+        expected = None if self.tier is Tier.foundation else TIER_ORDER[TIER_ORDER.index(self.tier) - 1]
+        if self.prerequisite != expected:
+            raise fail("prerequisite", f"prerequisite of {self.tier} must be {expected}")
+        section_ids = [s.id for s in self.sections]
+        if len(section_ids) != len(set(section_ids)):
+            raise fail("sections", "section ids must be unique")
+        for section in self.sections:
+            for quota in section.quotas:
+                if quota.domain != ANY_DOMAIN and quota.domain not in DOMAINS[self.tier]:
+                    raise fail("sections", f"quota domain {quota.domain!r} is not a {self.tier} domain")
+        return self
+
+
+class ItemFile(_Strict):
+    items: Annotated[list[Item], Field(min_length=1)]
+
+
+class BlueprintFile(_Strict):
+    blueprint: Blueprint
+
+
+def item_payload(item: BaseModel) -> dict[str, Any]:
+    """The canonical JSON form of an item, the input of its content hash."""
+    return item.model_dump(mode="json", exclude_defaults=False)

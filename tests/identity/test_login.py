@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from exam_service.core.clock import FrozenClock
+from exam_service.models import LoginThrottle, Role
+from tests.factories import PASSWORD, bearer, login, make_user
+
+
+@pytest.mark.parametrize("role", list(Role))
+async def test_every_role_can_log_in_and_see_itself(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock, role: Role
+) -> None:
+    user = await make_user(sessionmaker, clock, role)
+    response = await login(client, user.email.upper())  # emails are case-insensitive
+    assert response.status_code == 200
+    body = response.json()
+    assert body["token_type"] == "bearer"
+    assert body["role"] == role.value
+    assert body["expires_in"] == 15 * 60
+    me = await client.get("/api/v1/users/me", headers=bearer(body["access_token"]))
+    assert me.json()["role"] == role.value
+    assert "password_hash" not in me.json()
+
+
+async def test_wrong_password_and_unknown_account_look_the_same(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock
+) -> None:
+    user = await make_user(sessionmaker, clock)
+    wrong = await login(client, user.email, "wrong password!!")
+    unknown = await login(client, "nobody@example.org", "wrong password!!")
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json()
+
+
+async def test_repeated_failures_are_slowed_then_locked_and_recover(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock
+) -> None:
+    user = await make_user(sessionmaker, clock)
+    for attempt in range(5):
+        if attempt:
+            clock.advance(seconds=1)
+        assert (await login(client, user.email, "bad password 123")).status_code == 401
+    # the sixth try comes too soon: even the right password is refused until the wait is over
+    slowed = await login(client, user.email)
+    assert slowed.status_code == 429
+    assert int(slowed.headers["retry-after"]) >= 1
+    clock.advance(seconds=int(slowed.headers["retry-after"]))
+    # failures keep growing the wait, then lock the account
+    for _ in range(5):
+        clock.advance(seconds=60)
+        response = await login(client, user.email, "bad password 123")
+        assert response.status_code == 401
+    locked = await login(client, user.email)
+    assert locked.status_code == 429
+    assert "locked" in locked.json()["detail"]
+    assert int(locked.headers["retry-after"]) > 60
+    clock.advance(minutes=16)
+    assert (await login(client, user.email)).status_code == 200
+
+
+async def test_success_clears_the_account_record(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock
+) -> None:
+    user = await make_user(sessionmaker, clock)
+    for _ in range(4):
+        await login(client, user.email, "bad password 123")
+    assert (await login(client, user.email)).status_code == 200
+    async with sessionmaker() as session:
+        rows = {row.key: row.failures for row in (await session.execute(select(LoginThrottle))).scalars()}
+    # the account starts afresh; the address keeps its count so it cannot reset itself
+    assert rows == {"address:203.0.113.7": 4}
+
+
+async def test_one_address_guessing_many_accounts_is_throttled(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock
+) -> None:
+    victims = [await make_user(sessionmaker, clock) for _ in range(3)]
+    for i in range(5):
+        assert (await login(client, victims[i % 3].email, "guess guess guess")).status_code == 401
+    # a fresh account from the same address is slowed as well
+    fresh = await make_user(sessionmaker, clock)
+    assert (await login(client, fresh.email, PASSWORD)).status_code == 429
+
+
+async def test_inactive_account_cannot_log_in(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock
+) -> None:
+    user = await make_user(sessionmaker, clock)
+    async with sessionmaker() as session, session.begin():
+        from exam_service.models import User
+
+        row = await session.get(User, user.id)
+        assert row is not None
+        row.is_active = False
+    assert (await login(client, user.email)).status_code == 401
