@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -12,8 +13,9 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exam_service.bank import commands as bank_commands
 from exam_service.core.clock import SystemClock
-from exam_service.core.database import create_engine, create_sessionmaker
+from exam_service.core.database import run_in_transaction
 from exam_service.core.errors import Conflict
 from exam_service.core.migrate import upgrade_database
 from exam_service.core.settings import Settings, get_settings
@@ -27,6 +29,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(bank_commands.app, name="bank")
 console = Console()
 
 T = TypeVar("T")
@@ -41,15 +44,7 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, Role, str], ...] = (
 
 
 def run_with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    async def main() -> T:
-        engine = create_engine(settings.database_url)
-        try:
-            async with create_sessionmaker(engine)() as session, session.begin():
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(main())
+    return asyncio.run(run_in_transaction(settings.database_url, work))
 
 
 @app.command()
@@ -101,6 +96,15 @@ def users_create(
 
 
 @app.command()
+def sweep() -> None:
+    """Submit overdue attempts and expire unstarted ones now (the server also does this itself)."""
+    from exam_service.delivery import service as delivery_service
+
+    counts = run_with_session(get_settings(), lambda session: delivery_service.sweep(session, SystemClock()))
+    console.print(f"submitted {counts.get('submitted', 0)}, expired {counts.get('expired', 0)}")
+
+
+@app.command()
 def demo() -> None:
     """Migrate, load the question bank, create demo accounts for every role and print them."""
     settings = get_settings()
@@ -128,8 +132,10 @@ def demo() -> None:
 
 
 def _load_demo_content(settings: Settings) -> None:
-    """Loads whatever bank content the repository ships (see ``bank import``)."""
-    return
+    """Loads the bank content the repository ships (see ``bank import``); unchanged items are skipped."""
+    path = Path(settings.bank_path)
+    if path.exists():
+        bank_commands.import_yaml(path, author="demo", note="demo content", settings=settings)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CollectorRegistry
 
+from exam_service.bank.endpoints import router as bank_router
 from exam_service.core.broker import Broker, create_broker
 from exam_service.core.clock import Clock, SystemClock
 from exam_service.core.database import create_engine, create_sessionmaker
@@ -17,10 +20,14 @@ from exam_service.core.logging import configure_logging
 from exam_service.core.middleware import BodyLimitMiddleware, Metrics, RequestContextMiddleware
 from exam_service.core.settings import Settings, get_settings
 from exam_service.core.tokens import TokenCodec
+from exam_service.delivery.endpoints import router as delivery_router
+from exam_service.delivery.proctor_endpoints import router as proctoring_router
+from exam_service.delivery.sweeper import run_sweeper
 from exam_service.identity.endpoints import router as identity_router
 from exam_service.ops.endpoints import router as ops_router
+from exam_service.scheduling.endpoints import router as scheduling_router
 
-ROUTERS = (ops_router, identity_router)
+ROUTERS = (ops_router, identity_router, bank_router, scheduling_router, delivery_router, proctoring_router)
 
 
 def create_app(
@@ -34,9 +41,18 @@ def create_app(
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.broker = broker or create_broker(settings.redis_url)
+        sweeper = None
+        if settings.sweep_interval_seconds > 0:
+            sweeper = asyncio.create_task(
+                run_sweeper(app.state.sessionmaker, app.state.clock, settings.sweep_interval_seconds)
+            )
         try:
             yield
         finally:
+            if sweeper is not None:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
             if broker is None:
                 await app.state.broker.close()
             await engine.dispose()

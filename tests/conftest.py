@@ -118,7 +118,9 @@ def settings(database_url: str) -> Settings:
         environment="test",
         database_url=database_url,
         token_secret=TEST_SECRET,
-        max_body_bytes=64_000,
+        max_body_bytes=400_000,
+        sweep_interval_seconds=0,
+        access_token_minutes=600,  # sittings move the clock by hours
         log_json=False,
     )
 

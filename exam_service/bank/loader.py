@@ -107,9 +107,7 @@ def load_path(root: Path) -> LoadResult:
             result.errors.append(AuthoringError(name, line, "", f"not valid YAML: {exc}"))
             continue
         if node is None or not isinstance(data, dict):
-            result.errors.append(
-                AuthoringError(name, 1, "", "expected a mapping (an item, items: or blueprint:)")
-            )
+            result.errors.append(AuthoringError(name, 1, "", "expected a mapping (an item, items: or blueprint:)"))
             continue
         if "blueprint" in data:
             _load_blueprint(name, node, data, result)
@@ -121,6 +119,8 @@ def load_path(root: Path) -> LoadResult:
         except ValidationError as exc:
             for err in exc.errors():
                 loc = err["loc"]
+                if err["type"].startswith("union_tag"):  # unknown or missing item type
+                    loc = (*loc, "type")
                 node_loc = loc[2:] if wrapped else loc
                 result.errors.append(_error(name, node, node_loc, _field_name(loc), err["msg"]))
             continue
@@ -131,9 +131,7 @@ def load_path(root: Path) -> LoadResult:
             if item.id in seen:
                 first = seen[item.id]
                 result.errors.append(
-                    AuthoringError(
-                        name, line, "id", f"duplicate id {item.id!r} (first at {first.file}:{first.line})"
-                    )
+                    AuthoringError(name, line, "id", f"duplicate id {item.id!r} (first at {first.file}:{first.line})")
                 )
                 continue
             seen[item.id] = sourced

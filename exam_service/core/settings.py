@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     login_lock_minutes: int = Field(default=15, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)
 
+    sweep_interval_seconds: float = Field(default=10.0, ge=0)  # 0 turns the background sweeper off
+
     log_level: str = "INFO"
     log_json: bool = True
     bank_path: str = "question_bank"
@@ -52,9 +54,7 @@ class Settings(BaseSettings):
                 raise ValueError("EXAM_TOKEN_SECRET must be set outside development")
             if uses_secret and len(self.token_secret.get_secret_value()) < 32:
                 raise ValueError("EXAM_TOKEN_SECRET must be at least 32 characters")
-        if not self.token_algorithm.startswith("HS") and not (
-            self.token_private_key and self.token_public_key
-        ):
+        if not self.token_algorithm.startswith("HS") and not (self.token_private_key and self.token_public_key):
             raise ValueError(f"{self.token_algorithm} needs EXAM_TOKEN_PRIVATE_KEY and EXAM_TOKEN_PUBLIC_KEY")
         if self.login_lock_after <= self.login_slow_after:
             raise ValueError("EXAM_LOGIN_LOCK_AFTER must be greater than EXAM_LOGIN_SLOW_AFTER")

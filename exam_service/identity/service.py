@@ -87,9 +87,7 @@ async def login(
     return token, claims, user
 
 
-async def resolve_token(
-    session: AsyncSession, token: str, codec: TokenCodec, clock: Clock
-) -> tuple[User, TokenClaims]:
+async def resolve_token(session: AsyncSession, token: str, codec: TokenCodec, clock: Clock) -> tuple[User, TokenClaims]:
     try:
         claims = codec.decode(token, now=clock.now())
         user_id = uuid.UUID(claims.subject)

@@ -38,9 +38,7 @@ def retry_after(row: LoginThrottle, now: datetime, settings: Settings) -> int:
     return max(0, math.ceil(wait))
 
 
-async def ensure_allowed(
-    repo: ThrottleRepository, keys: list[str], now: datetime, settings: Settings
-) -> None:
+async def ensure_allowed(repo: ThrottleRepository, keys: list[str], now: datetime, settings: Settings) -> None:
     for row in await repo.get_many(keys):
         wait = retry_after(row, now, settings)
         if wait > 0:
@@ -49,9 +47,7 @@ async def ensure_allowed(
             raise TooManyRequests(f"Login {reason}; try again in {wait} s", retry_after=wait)
 
 
-async def record_failure(
-    repo: ThrottleRepository, keys: list[str], now: datetime, settings: Settings
-) -> None:
+async def record_failure(repo: ThrottleRepository, keys: list[str], now: datetime, settings: Settings) -> None:
     for key in keys:
         row = await repo.get(key)
         if row is None:

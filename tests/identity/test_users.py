@@ -49,9 +49,7 @@ async def test_accommodations_are_set_by_an_admin(
     _, admin = await auth_headers(client, sessionmaker, clock, Role.admin)
     candidate, candidate_headers = await auth_headers(client, sessionmaker, clock, Role.candidate)
     url = f"/api/v1/users/{candidate.id}/accommodations"
-    response = await client.put(
-        url, json={"extra_time_multiplier": 1.5, "extra_time_minutes": 10}, headers=admin
-    )
+    response = await client.put(url, json={"extra_time_multiplier": 1.5, "extra_time_minutes": 10}, headers=admin)
     assert response.status_code == 200
     me = (await client.get("/api/v1/users/me", headers=candidate_headers)).json()
     assert (me["extra_time_multiplier"], me["extra_time_minutes"]) == (1.5, 10)

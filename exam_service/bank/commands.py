@@ -1,0 +1,147 @@
+"""``exam-service bank ...``: validate, import, export and count the bank's content."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exam_service.bank import service as bank_service
+from exam_service.bank.authoring import DOMAINS, TIER_ORDER, Blueprint, Item, Tier
+from exam_service.bank.loader import load_path
+from exam_service.core.clock import SystemClock
+from exam_service.core.database import run_in_transaction
+from exam_service.core.errors import ExamServiceError
+from exam_service.core.settings import Settings, get_settings
+
+app = typer.Typer(help="The question bank.", no_args_is_help=True)
+console = Console()
+
+
+class Format(StrEnum):
+    yaml = "yaml"
+    qti3 = "qti3"
+
+
+def _fail(lines: list[str]) -> None:
+    for line in lines:
+        console.print(f"[red]{line}", highlight=False)
+    console.print(f"[red]{len(lines)} error(s); nothing was imported")
+    raise typer.Exit(1)
+
+
+@app.command()
+def validate(path: Annotated[Path, typer.Argument(help="A file or folder of authoring YAML.")]) -> None:
+    """Check every file; report each error as file:line: field: message."""
+    result = load_path(path)
+    if result.errors:
+        for error in result.errors:
+            console.print(str(error), highlight=False, markup=False)
+        console.print(f"[red]{len(result.errors)} error(s)")
+        raise typer.Exit(1)
+    console.print(f"[green]ok[/]: {len(result.items)} items, {len(result.blueprints)} blueprints")
+
+
+def _publish(settings: Settings, items: list[Item], blueprints: list[Blueprint], author: str, note: str) -> None:
+    by = bank_service.Authorship(author, note)
+
+    async def work(session: AsyncSession) -> bank_service.ImportReport:
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("publishing", total=len(items) + len(blueprints))
+            return await bank_service.import_content(
+                session, items, blueprints, by, SystemClock(), lambda _id: progress.advance(task)
+            )
+
+    try:
+        report = asyncio.run(run_in_transaction(settings.database_url, work))
+    except ExamServiceError as exc:
+        _fail([exc.detail])
+        return
+    console.print(
+        f"published {len(report.created)} new items, {len(report.new_versions)} new versions, "
+        f"{len(report.blueprints_published)} blueprints; {len(report.unchanged)} items and "
+        f"{len(report.blueprints_unchanged)} blueprints unchanged"
+    )
+
+
+def import_yaml(path: Path, *, author: str, note: str, settings: Settings) -> None:
+    result = load_path(path)
+    if result.errors:
+        _fail([str(e) for e in result.errors])
+    _publish(settings, [s.item for s in result.items], result.blueprints, author, note)
+
+
+@app.command("import")
+def import_(
+    path: Annotated[Path, typer.Argument(help="Authoring YAML (file or folder), or a QTI 3 folder or zip.")],
+    format: Annotated[Format, typer.Option("--format", help="yaml or qti3.")] = Format.yaml,
+    author: Annotated[str, typer.Option(help="Recorded on every new version.")] = "bank import",
+    note: Annotated[str | None, typer.Option(help="Change note for new versions.")] = None,
+    tier: Annotated[Tier | None, typer.Option(help="qti3: tier for items without our metadata.")] = None,
+    domain: Annotated[str | None, typer.Option(help="qti3: domain for items without our metadata.")] = None,
+    track: Annotated[list[str] | None, typer.Option(help="qti3: track tag(s) for such items.")] = None,
+) -> None:
+    """Publish new and changed items, all or nothing; unchanged items publish nothing."""
+    settings = get_settings()
+    note = note or f"import from {path}"
+    if format is Format.yaml:
+        import_yaml(path, author=author, note=note, settings=settings)
+        return
+    from exam_service.bank import qti
+
+    imported = qti.import_package(path, default_tier=tier, default_domain=domain, default_tracks=track)
+    if imported.errors:
+        _fail(list(imported.errors))
+    _publish(settings, list(imported.items), [], author, note)
+
+
+@app.command()
+def export(
+    out: Annotated[Path, typer.Argument(help="Folder to write the QTI 3 package into.")],
+    format: Annotated[Format, typer.Option("--format")] = Format.qti3,
+    source: Annotated[Path, typer.Option(help="Authoring YAML to export.")] = Path("question_bank"),
+) -> None:
+    """Export the theory items as a QTI 3.0 package (items QTI cannot express are listed)."""
+    if format is not Format.qti3:
+        console.print("[red]only --format qti3 is supported for export")
+        raise typer.Exit(2)
+    from exam_service.bank import qti
+
+    result = load_path(source)
+    if result.errors:
+        _fail([str(e) for e in result.errors])
+    report = qti.export_package([s.item for s in result.items], out)
+    for item_id, reason in report.skipped:
+        console.print(f"[yellow]skipped {item_id}: {reason}", highlight=False)
+    console.print(f"wrote {len(report.written)} items to {out}")
+
+
+@app.command()
+def stats(path: Annotated[Path, typer.Argument()] = Path("question_bank")) -> None:
+    """Item counts per tier, domain and type."""
+    result = load_path(path)
+    if result.errors:
+        _fail([str(e) for e in result.errors])
+    by_domain = Counter((s.item.tier, s.item.domain, s.item.type == "performance_task") for s in result.items)
+    table = Table(title=f"Question bank: {len(result.items)} items")
+    for column in ("tier", "domain", "theory", "tasks"):
+        table.add_column(column, justify="left" if column in ("tier", "domain") else "right")
+    for tier in TIER_ORDER:
+        for domain in DOMAINS[tier]:
+            table.add_row(
+                tier.value, domain, str(by_domain[(tier, domain, False)]), str(by_domain[(tier, domain, True)])
+            )
+        theory = sum(by_domain[(tier, d, False)] for d in DOMAINS[tier])
+        tasks = sum(by_domain[(tier, d, True)] for d in DOMAINS[tier])
+        table.add_row(f"[bold]{tier.value}", "[bold]all", f"[bold]{theory}", f"[bold]{tasks}", end_section=True)
+    console.print(table)
+    types = Counter(s.item.type for s in result.items)
+    console.print("by type: " + ", ".join(f"{t} {n}" for t, n in sorted(types.items())))

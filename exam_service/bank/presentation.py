@@ -1,0 +1,66 @@
+"""What a candidate sees of an item, and how their answer maps back to authored ids.
+
+Candidates never see authored option ids (an ordering item authored a, b, c would give
+itself away): each shown list is labelled A, B, C... (premises 1, 2, 3...) in the
+candidate's own order, recorded in the form so scoring maps labels back.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+CANDIDATE_FIELDS = ("type", "stem", "points", "unit", "estimated_minutes", "answer_files")
+LETTERS = string.ascii_uppercase
+
+
+def _labels(kind: str, count: int) -> list[str]:
+    return [str(i + 1) for i in range(count)] if kind == "premises" else list(LETTERS[:count])
+
+
+def _shown(payload: dict[str, Any], list_name: str, order: list[str]) -> list[dict[str, str]]:
+    by_id = {o["id"]: o["text"] for o in payload[list_name]}
+    return [
+        {"id": label, "text": by_id[authored]}
+        for label, authored in zip(_labels(list_name, len(order)), order, strict=True)
+    ]
+
+
+def candidate_view(payload: dict[str, Any], presentation: dict[str, list[str]]) -> dict[str, Any]:
+    """The item as a candidate receives it: no key, rationale, references or grader."""
+    view: dict[str, Any] = {k: payload[k] for k in CANDIDATE_FIELDS if payload.get(k) is not None}
+    for list_name, order in presentation.items():
+        view[list_name] = _shown(payload, list_name, order)
+    if payload["type"] == "true_false":
+        view["options"] = [{"id": "true", "text": "True"}, {"id": "false", "text": "False"}]
+    if payload["type"] == "performance_task":
+        view["starter_files"] = payload.get("starter_files", [])
+    return view
+
+
+def to_authored(payload: dict[str, Any], presentation: dict[str, list[str]], response: Any) -> Any:
+    """Maps a response in shown labels to authored ids; anything unrecognised maps to None."""
+    kind = payload["type"]
+
+    def lookup(list_name: str, label: Any) -> str | None:
+        order = presentation.get(list_name, [])
+        labels = _labels(list_name, len(order))
+        return order[labels.index(label)] if isinstance(label, str) and label in labels else None
+
+    if kind == "single_choice":
+        return lookup("options", response)
+    if kind in ("multiple_response", "ordering"):
+        if not isinstance(response, list):
+            return None
+        mapped = [lookup("options", label) for label in response]
+        return None if None in mapped else mapped
+    if kind == "matching":
+        if not isinstance(response, dict):
+            return None
+        pairs = {lookup("premises", p): lookup("responses", r) for p, r in response.items()}
+        return {p: r for p, r in pairs.items() if p is not None and r is not None}
+    if kind == "true_false":
+        if isinstance(response, bool):
+            return response
+        return {"true": True, "false": False}.get(response) if isinstance(response, str) else None
+    return response

@@ -1,0 +1,111 @@
+"""Scores one theory response against one item version, in the item's authored ids.
+
+Responses use the authored option ids (delivery maps a candidate's shown labels back first):
+``single_choice`` an id; ``multiple_response`` a list of ids; ``true_false`` a bool;
+``numeric`` a number; ``ordering`` the ids in order; ``matching`` ``{premise: response}``;
+``short_text`` a string. A response of the wrong shape scores 0, never raises.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from exam_service.bank.authoring import (
+    Item,
+    Matching,
+    MultipleResponse,
+    Numeric,
+    Ordering,
+    PerformanceTask,
+    ShortText,
+    SingleChoice,
+    TrueFalse,
+)
+
+
+@dataclass(frozen=True)
+class Score:
+    awarded: float
+    maximum: float
+    needs_review: bool = False  # a manually marked item, or a task awaiting its grader
+
+    @property
+    def fraction(self) -> float:
+        return self.awarded / self.maximum if self.maximum else 0.0
+
+
+def fraction_correct(item: Item, response: Any) -> float | None:
+    """The share of the item's points a response earns, 0..1; ``None`` when a person must mark it."""
+    match item:
+        case SingleChoice():
+            return 1.0 if response == item.key else 0.0
+        case TrueFalse():
+            return 1.0 if response is item.key else 0.0
+        case MultipleResponse():
+            return _multiple_response(item, response)
+        case Numeric():
+            return _numeric(item, response)
+        case Ordering():
+            return 1.0 if response == [o.id for o in item.options] else 0.0
+        case Matching():
+            if not isinstance(response, dict):
+                return 0.0
+            right = sum(1 for premise, answer in item.key.items() if response.get(premise) == answer)
+            return right / len(item.key)
+        case ShortText():
+            return _short_text(item, response)
+        case PerformanceTask():
+            return None
+    raise TypeError(f"unknown item type {type(item).__name__}")
+
+
+def score(item: Item, response: Any) -> Score:
+    fraction = fraction_correct(item, response) if response is not None else 0.0
+    if fraction is None:
+        return Score(0.0, item.points, needs_review=True)
+    return Score(round(fraction * item.points, 6), item.points)
+
+
+def _multiple_response(item: MultipleResponse, response: Any) -> float:
+    if not isinstance(response, list) or not all(isinstance(r, str) for r in response):
+        return 0.0
+    chosen, key = set(response), set(item.key)
+    if item.scoring == "all_or_nothing":
+        return 1.0 if chosen == key else 0.0
+    right = len(chosen & key) / len(key)
+    wrong = len(chosen - key) * item.penalty
+    return max(0.0, min(1.0, right - wrong))
+
+
+def _numeric(item: Numeric, response: Any) -> float:
+    if isinstance(response, bool):
+        return 0.0
+    try:
+        value = float(response)
+    except (TypeError, ValueError):
+        return 0.0
+    if not math.isfinite(value):
+        return 0.0
+    return 1.0 if abs(value - item.key) <= item.tolerance + 1e-9 else 0.0
+
+
+def _normalise(text: str, case_sensitive: bool) -> str:
+    text = " ".join(text.split())
+    return text if case_sensitive else text.casefold()
+
+
+def _short_text(item: ShortText, response: Any) -> float | None:
+    if item.manual:
+        return None
+    if not isinstance(response, str):
+        return 0.0
+    answer = _normalise(response, item.case_sensitive)
+    if any(answer == _normalise(accepted, item.case_sensitive) for accepted in item.accepted):
+        return 1.0
+    flags = 0 if item.case_sensitive else re.IGNORECASE
+    if any(re.fullmatch(pattern, answer, flags) for pattern in item.patterns):
+        return 1.0
+    return 0.0

@@ -1,0 +1,175 @@
+"""The candidate's form, autosave with revisions, flags, and the second-browser check."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exam_service.bank import service as bank_service
+from exam_service.bank.presentation import candidate_view
+from exam_service.core.clock import Clock
+from exam_service.core.errors import Conflict, NotFound, Unprocessable
+from exam_service.delivery import timing
+from exam_service.delivery.repository import AttemptRepository, ResponseRepository
+from exam_service.models import Attempt, AttemptState, FormItem, ItemVersion, Response
+
+MAX_FILES = 10
+MAX_FILE_BYTES = 64 * 1024
+MAX_TOTAL_BYTES = 256 * 1024
+MAX_TEXT = 2000
+SECOND_BROWSER_WINDOW = timedelta(minutes=2)
+FILE_NAME = re.compile(r"^[A-Za-z0-9_.\-/]{1,120}$")
+
+
+@dataclass(frozen=True)
+class SaveOutcome:
+    position: int
+    applied: bool
+    stored_revision: int
+    warnings: list[str]
+
+
+async def _form(session: AsyncSession, attempt: Attempt) -> list[tuple[FormItem, ItemVersion]]:
+    if attempt.form_id is None:
+        raise Conflict("the exam has not started", state=attempt.state.value)
+    return await bank_service.form_items(session, attempt.form_id)
+
+
+async def note_client(session: AsyncSession, attempt: Attempt, client_session: str | None, now: datetime) -> list[str]:
+    """Spots a second browser working on the same attempt, records it and warns both."""
+    warnings: list[str] = []
+    if not client_session:
+        return warnings
+    recent = attempt.client_seen_at is not None and now - attempt.client_seen_at <= SECOND_BROWSER_WINDOW
+    if attempt.client_session and attempt.client_session != client_session and recent:
+        await AttemptRepository(session).record_event(
+            attempt.id, "concurrent_session", {"previous": attempt.client_session, "current": client_session}, now
+        )
+        warnings.append("This exam is open in another browser or tab; the proctor has been notified.")
+    attempt.client_session, attempt.client_seen_at = client_session, now
+    return warnings
+
+
+async def form_view(session: AsyncSession, attempt: Attempt) -> list[dict[str, Any]]:
+    responses = {r.position: r for r in await ResponseRepository(session).all(attempt.id)}
+    view = []
+    for row, version in await _form(session, attempt):
+        saved = responses.get(row.position)
+        view.append(
+            {
+                "position": row.position,
+                "section": row.section,
+                "item": candidate_view(version.payload, row.presentation),
+                "answer": saved.value if saved else None,
+                "revision": saved.revision if saved else 0,
+                "flagged": saved.flagged if saved else False,
+            }
+        )
+    return view
+
+
+async def save(
+    session: AsyncSession,
+    attempt: Attempt,
+    position: int,
+    *,
+    revision: int,
+    value: Any,
+    time_spent_seconds: int | None,
+    client_session: str | None,
+    clock: Clock,
+) -> SaveOutcome:
+    now = clock.now()
+    if not timing.accepts_saves(attempt, now):
+        if attempt.state is AttemptState.in_progress:
+            raise Conflict("the time limit has passed; this answer was not saved", state=attempt.state.value)
+        raise Conflict(f"answers cannot be saved while the attempt is {attempt.state.value}", state=attempt.state.value)
+    row, version = await _item_at(session, attempt, position)
+    _check_shape(version.payload, row.presentation, value)
+    warnings = await note_client(session, attempt, client_session, now)
+    responses = ResponseRepository(session)
+    applied = await responses.apply_if_newer(attempt.id, position, revision, value, now)
+    if time_spent_seconds is not None:
+        await responses.record_time(attempt.id, position, time_spent_seconds)
+    stored = await responses.get(attempt.id, position)
+    assert stored is not None
+    return SaveOutcome(position, applied, stored.revision, warnings)
+
+
+async def set_flag(session: AsyncSession, attempt: Attempt, position: int, flagged: bool, clock: Clock) -> None:
+    if attempt.state is not AttemptState.in_progress:
+        raise Conflict(f"flags cannot change while the attempt is {attempt.state.value}", state=attempt.state.value)
+    await _item_at(session, attempt, position)
+    await ResponseRepository(session).set_flag(attempt.id, position, flagged)
+
+
+async def unanswered(session: AsyncSession, attempt: Attempt) -> int:
+    return sum(1 for r in await ResponseRepository(session).all(attempt.id) if r.value is None)
+
+
+async def responses_of(session: AsyncSession, attempt: Attempt) -> list[Response]:
+    return await ResponseRepository(session).all(attempt.id)
+
+
+async def _item_at(session: AsyncSession, attempt: Attempt, position: int) -> tuple[FormItem, ItemVersion]:
+    for row, version in await _form(session, attempt):
+        if row.position == position:
+            return row, version
+    raise NotFound(f"the form has no question {position}", field="position")
+
+
+def _bad(message: str) -> Unprocessable:
+    return Unprocessable(f"value: {message}", field="value")
+
+
+def _check_shape(payload: dict[str, Any], presentation: dict[str, list[str]], value: Any) -> None:
+    """Refuses answers that cannot belong to this question; ``None`` clears an answer."""
+    if value is None:
+        return
+    kind = payload["type"]
+    labels = [chr(ord("A") + i) for i in range(len(presentation.get("options", [])))]
+    if kind == "single_choice" and value not in labels:
+        raise _bad(f"must be one of {', '.join(labels)}")
+    if kind == "multiple_response" and not (
+        isinstance(value, list) and len(set(value)) == len(value) and all(v in labels for v in value)
+    ):
+        raise _bad(f"must be a list of distinct choices from {', '.join(labels)}")
+    if kind == "ordering" and not (isinstance(value, list) and sorted(value) == labels):
+        raise _bad(f"must list every one of {', '.join(labels)} once, in your order")
+    if kind == "true_false" and value not in ("true", "false", True, False):
+        raise _bad("must be true or false")
+    if kind == "matching":
+        premises = [str(i + 1) for i in range(len(presentation["premises"]))]
+        responses = [chr(ord("A") + i) for i in range(len(presentation["responses"]))]
+        if not (isinstance(value, dict) and all(p in premises and r in responses for p, r in value.items())):
+            raise _bad(f"must map premises {', '.join(premises)} to responses {', '.join(responses)}")
+    if kind == "numeric" and (
+        isinstance(value, bool) or not isinstance(value, int | float | str) or len(str(value)) > 40
+    ):
+        raise _bad("must be a number")
+    if kind == "short_text" and not (isinstance(value, str) and len(value) <= MAX_TEXT):
+        raise _bad(f"must be text of at most {MAX_TEXT} characters")
+    if kind == "performance_task":
+        _check_files(payload, value)
+
+
+def _check_files(payload: dict[str, Any], value: Any) -> None:
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise _bad("must map file names to their text")
+    if len(value) > MAX_FILES:
+        raise _bad(f"at most {MAX_FILES} files")
+    allowed = set(payload["answer_files"])
+    total = 0
+    for name, text in value.items():
+        if not FILE_NAME.match(name) or ".." in name.split("/") or name not in allowed:
+            raise _bad(f"file {name!r} is not one of {', '.join(sorted(allowed))}")
+        size = len(text.encode())
+        if size > MAX_FILE_BYTES:
+            raise _bad(f"file {name!r} is {size} bytes; the limit is {MAX_FILE_BYTES}")
+        total += size
+    if total > MAX_TOTAL_BYTES:
+        raise _bad(f"the files total {total} bytes; the limit is {MAX_TOTAL_BYTES}")

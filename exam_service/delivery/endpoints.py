@@ -1,0 +1,150 @@
+"""The candidate's side of a sitting. Every response carries the server's remaining seconds."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path
+
+from exam_service.core.clock import Clock
+from exam_service.core.database import SessionDep
+from exam_service.core.deps import ClockDep
+from exam_service.core.errors import Conflict
+from exam_service.delivery import answers, timing
+from exam_service.delivery import service as delivery_service
+from exam_service.delivery.auth import CandidateAttempt
+from exam_service.delivery.repository import AttemptRepository
+from exam_service.delivery.schemas import (
+    AttemptStatus,
+    AttemptSummary,
+    FlagRequest,
+    FormEntry,
+    FormRead,
+    SaveRequest,
+    SaveResult,
+    SubmitResult,
+)
+from exam_service.identity.auth import CandidateUser
+from exam_service.models import Attempt, AttemptState
+
+router = APIRouter(prefix="/api/v1", tags=["delivery"])
+ClientSession = Annotated[str | None, Header(alias="X-Client-Session", max_length=64)]
+Position = Annotated[int, Path(ge=1, le=1000)]
+
+
+def status_of(attempt: Attempt, clock: Clock, warnings: list[str] | None = None) -> AttemptStatus:
+    now = clock.now()
+    return AttemptStatus(
+        id=attempt.id,
+        window_id=attempt.window_id,
+        state=attempt.state,
+        remaining_seconds=timing.remaining_seconds(attempt, now),
+        deadline=timing.deadline(attempt, now),
+        started_at=attempt.started_at,
+        submitted_at=attempt.submitted_at,
+        warnings=warnings or [],
+    )
+
+
+@router.get("/me/attempts", response_model=list[AttemptSummary])
+async def my_attempts(session: SessionDep, candidate: CandidateUser, clock: ClockDep) -> list[AttemptSummary]:
+    summaries = []
+    for attempt, window in await AttemptRepository(session).for_candidate(candidate.id):
+        await delivery_service.enforce_clock(session, attempt, clock)
+        summaries.append(
+            AttemptSummary(
+                **status_of(attempt, clock).model_dump(),
+                title=window.title,
+                tier=window.tier,
+                opens_at=window.opens_at,
+                closes_at=window.closes_at,
+                proctored=window.proctored,
+            )
+        )
+    return summaries
+
+
+@router.get("/attempts/{attempt_id}", response_model=AttemptStatus)
+async def read_attempt(attempt: CandidateAttempt, clock: ClockDep) -> AttemptStatus:
+    return status_of(attempt, clock)
+
+
+@router.post("/attempts/{attempt_id}/check-in", response_model=AttemptStatus)
+async def check_in(
+    session: SessionDep, attempt: CandidateAttempt, candidate: CandidateUser, clock: ClockDep
+) -> AttemptStatus:
+    await delivery_service.check_in(session, attempt, candidate, clock)
+    return status_of(attempt, clock)
+
+
+@router.post("/attempts/{attempt_id}/start", response_model=AttemptStatus)
+async def start(
+    session: SessionDep, attempt: CandidateAttempt, candidate: CandidateUser, clock: ClockDep
+) -> AttemptStatus:
+    await delivery_service.start(session, attempt, candidate, clock)
+    return status_of(attempt, clock)
+
+
+@router.get("/attempts/{attempt_id}/form", response_model=FormRead)
+async def read_form(
+    session: SessionDep, attempt: CandidateAttempt, clock: ClockDep, client_session: ClientSession = None
+) -> FormRead:
+    if attempt.state not in (AttemptState.in_progress, AttemptState.paused):
+        raise Conflict(
+            f"the form is not available while the attempt is {attempt.state.value}", state=attempt.state.value
+        )
+    warnings = await answers.note_client(session, attempt, client_session, clock.now())
+    items = [FormEntry(**entry) for entry in await answers.form_view(session, attempt)]
+    return FormRead(attempt=status_of(attempt, clock, warnings), items=items)
+
+
+@router.put("/attempts/{attempt_id}/responses/{position}", response_model=SaveResult)
+async def save_response(
+    session: SessionDep,
+    attempt: CandidateAttempt,
+    position: Position,
+    data: SaveRequest,
+    clock: ClockDep,
+    client_session: ClientSession = None,
+) -> SaveResult:
+    outcome = await answers.save(
+        session,
+        attempt,
+        position,
+        revision=data.revision,
+        value=data.value,
+        time_spent_seconds=data.time_spent_seconds,
+        client_session=client_session,
+        clock=clock,
+    )
+    return SaveResult(
+        position=outcome.position,
+        applied=outcome.applied,
+        stored_revision=outcome.stored_revision,
+        remaining_seconds=timing.remaining_seconds(attempt, clock.now()),
+        warnings=outcome.warnings,
+    )
+
+
+@router.put("/attempts/{attempt_id}/flags/{position}", response_model=AttemptStatus)
+async def flag(
+    session: SessionDep, attempt: CandidateAttempt, position: Position, data: FlagRequest, clock: ClockDep
+) -> AttemptStatus:
+    await answers.set_flag(session, attempt, position, data.flagged, clock)
+    return status_of(attempt, clock)
+
+
+@router.post("/attempts/{attempt_id}/submit", response_model=SubmitResult)
+async def submit(
+    session: SessionDep, attempt: CandidateAttempt, candidate: CandidateUser, clock: ClockDep
+) -> SubmitResult:
+    await delivery_service.submit(session, attempt, candidate, clock)
+    return SubmitResult(attempt=status_of(attempt, clock), unanswered=await answers.unanswered(session, attempt))
+
+
+@router.get("/attempts/{attempt_id}/result", response_model=AttemptStatus)
+async def result(attempt: CandidateAttempt, clock: ClockDep) -> AttemptStatus:
+    """The result once released; until then a 409 that says where the attempt stands."""
+    if attempt.state is not AttemptState.released:
+        raise Conflict(f"no released result yet; the attempt is {attempt.state.value}", state=attempt.state.value)
+    return status_of(attempt, clock)

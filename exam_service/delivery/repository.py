@@ -1,0 +1,160 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exam_service.delivery.state import NOT_STARTED
+from exam_service.models import (
+    Attempt,
+    AttemptEvent,
+    AttemptState,
+    AttemptTransition,
+    ExamWindow,
+    Response,
+)
+
+
+class AttemptRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, attempt_id: uuid.UUID, *, candidate_id: uuid.UUID | None = None) -> Attempt | None:
+        """Loads and locks the attempt; with ``candidate_id`` only that candidate's attempt matches.
+
+        Every request on one attempt is serialised by the row lock (PostgreSQL) or the write
+        lock (SQLite), so a save never races a submit or a pause.
+        """
+        statement = select(Attempt).where(Attempt.id == attempt_id).with_for_update()
+        if candidate_id is not None:
+            statement = statement.where(Attempt.candidate_id == candidate_id)
+        return (await self.session.execute(statement.execution_options(populate_existing=True))).scalar_one_or_none()
+
+    async def for_candidate(self, candidate_id: uuid.UUID) -> list[tuple[Attempt, ExamWindow]]:
+        statement = (
+            select(Attempt, ExamWindow)
+            .join(ExamWindow, ExamWindow.id == Attempt.window_id)
+            .where(Attempt.candidate_id == candidate_id)
+            .order_by(ExamWindow.opens_at)
+        )
+        return [(row[0], row[1]) for row in (await self.session.execute(statement)).all()]
+
+    async def in_window(self, window_id: uuid.UUID) -> list[Attempt]:
+        statement = select(Attempt).where(Attempt.window_id == window_id).order_by(Attempt.created_at)
+        return list((await self.session.execute(statement)).scalars())
+
+    async def find(self, window_id: uuid.UUID, candidate_id: uuid.UUID) -> Attempt | None:
+        statement = select(Attempt).where(Attempt.window_id == window_id, Attempt.candidate_id == candidate_id)
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def count_in_window(self, window_id: uuid.UUID) -> int:
+        return len(await self.in_window(window_id))
+
+    async def add(self, attempt: Attempt) -> Attempt:
+        self.session.add(attempt)
+        await self.session.flush()
+        return attempt
+
+    async def sweep_candidates(self, now: datetime) -> list[Attempt]:
+        """Attempts the sweeper must look at: every running one, and unstarted ones in closed windows."""
+        running = select(Attempt.id).where(Attempt.state == AttemptState.in_progress)
+        unstarted = (
+            select(Attempt.id)
+            .join(ExamWindow, ExamWindow.id == Attempt.window_id)
+            .where(Attempt.state.in_(NOT_STARTED), ExamWindow.closes_at <= now)
+        )
+        ids = list((await self.session.execute(running.union(unstarted))).scalars())
+        return [a for a in [await self.get(i) for i in ids] if a is not None]
+
+    async def record_transition(self, transition: AttemptTransition) -> None:
+        self.session.add(transition)
+        await self.session.flush()
+
+    async def transitions(self, attempt_id: uuid.UUID) -> list[AttemptTransition]:
+        statement = (
+            select(AttemptTransition).where(AttemptTransition.attempt_id == attempt_id).order_by(AttemptTransition.at)
+        )
+        return list((await self.session.execute(statement)).scalars())
+
+    async def record_event(self, attempt_id: uuid.UUID, kind: str, detail: dict[str, Any], at: datetime) -> None:
+        self.session.add(AttemptEvent(attempt_id=attempt_id, kind=kind, detail=detail, at=at))
+        await self.session.flush()
+
+    async def events(self, attempt_id: uuid.UUID) -> list[AttemptEvent]:
+        statement = select(AttemptEvent).where(AttemptEvent.attempt_id == attempt_id).order_by(AttemptEvent.at)
+        return list((await self.session.execute(statement)).scalars())
+
+
+class ResponseRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def create_empty(self, attempt_id: uuid.UUID, positions: list[int]) -> None:
+        self.session.add_all(Response(attempt_id=attempt_id, position=p) for p in positions)
+        await self.session.flush()
+
+    async def all(self, attempt_id: uuid.UUID) -> list[Response]:
+        statement = select(Response).where(Response.attempt_id == attempt_id).order_by(Response.position)
+        return list((await self.session.execute(statement.execution_options(populate_existing=True))).scalars())
+
+    async def get(self, attempt_id: uuid.UUID, position: int) -> Response | None:
+        statement = select(Response).where(Response.attempt_id == attempt_id, Response.position == position)
+        return (await self.session.execute(statement.execution_options(populate_existing=True))).scalar_one_or_none()
+
+    async def apply_if_newer(
+        self, attempt_id: uuid.UUID, position: int, revision: int, value: Any, at: datetime
+    ) -> bool:
+        """Stores the answer only if ``revision`` is newer than the stored one (atomic)."""
+        statement = (
+            update(Response)
+            .where(Response.attempt_id == attempt_id, Response.position == position, Response.revision < revision)
+            .values(revision=revision, value=value, saved_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        result = await self.session.execute(statement)
+        return bool(getattr(result, "rowcount", 0))
+
+    async def record_time(self, attempt_id: uuid.UUID, position: int, seconds: int) -> None:
+        """Time on an item only grows: the client reports its running total."""
+        statement = (
+            update(Response)
+            .where(
+                Response.attempt_id == attempt_id,
+                Response.position == position,
+                Response.time_spent_seconds < seconds,
+            )
+            .values(time_spent_seconds=seconds)
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.execute(statement)
+
+    async def set_flag(self, attempt_id: uuid.UUID, position: int, flagged: bool) -> None:
+        statement = (
+            update(Response)
+            .where(Response.attempt_id == attempt_id, Response.position == position)
+            .values(flagged=flagged)
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.execute(statement)
+
+
+class WindowRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, window_id: uuid.UUID) -> ExamWindow | None:
+        return await self.session.get(ExamWindow, window_id)
+
+    async def list(self, *, open_after: datetime | None = None) -> list[ExamWindow]:
+        statement = select(ExamWindow).order_by(ExamWindow.opens_at)
+        if open_after is not None:
+            statement = statement.where(ExamWindow.closes_at > open_after)
+        return list((await self.session.execute(statement)).scalars())
+
+    async def add(self, window: ExamWindow) -> ExamWindow:
+        self.session.add(window)
+        await self.session.flush()
+        return window

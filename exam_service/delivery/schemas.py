@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from exam_service.models import AttemptState
+
+
+class AttemptStatus(BaseModel):
+    """Every candidate response carries the server's remaining seconds."""
+
+    id: uuid.UUID
+    window_id: uuid.UUID
+    state: AttemptState
+    remaining_seconds: int | None
+    deadline: datetime | None
+    started_at: datetime | None
+    submitted_at: datetime | None
+    warnings: list[str] = []
+
+
+class AttemptSummary(AttemptStatus):
+    title: str
+    tier: str
+    opens_at: datetime
+    closes_at: datetime
+    proctored: bool
+
+
+class FormEntry(BaseModel):
+    position: int
+    section: str
+    item: dict[str, Any]
+    answer: Any
+    revision: int
+    flagged: bool
+
+
+class FormRead(BaseModel):
+    attempt: AttemptStatus
+    items: list[FormEntry]
+
+
+class SaveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    revision: Annotated[int, Field(ge=1, le=2**31 - 1, description="client revision; higher wins")]
+    value: Any = Field(description="the answer in the shown labels; null clears it")
+    time_spent_seconds: Annotated[int | None, Field(ge=0, le=24 * 3600)] = None
+
+
+class SaveResult(BaseModel):
+    position: int
+    applied: bool
+    stored_revision: int
+    remaining_seconds: int | None
+    warnings: list[str] = []
+
+
+class FlagRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    flagged: bool
+
+
+class SubmitResult(BaseModel):
+    attempt: AttemptStatus
+    unanswered: int
+
+
+class Reason(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, Field(min_length=3, max_length=2000)]
+
+
+class Extension(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    minutes: Annotated[int, Field(ge=1, le=240)]
+    reason: Annotated[str, Field(min_length=3, max_length=2000)]
+
+
+class TransitionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    from_state: str
+    to_state: str
+    actor_id: uuid.UUID | None
+    actor_role: str
+    reason: str
+    at: datetime
+
+
+class EventRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: str
+    detail: dict[str, Any]
+    at: datetime
+
+
+class ItemTiming(BaseModel):
+    position: int
+    time_spent_seconds: int
+    answered: bool
+    flagged: bool
+    revision: int

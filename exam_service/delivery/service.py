@@ -1,0 +1,177 @@
+"""The attempt lifecycle: check-in, start, authorise, pause, resume, extend, terminate, submit, expire."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exam_service.bank import service as bank_service
+from exam_service.bank.repository import BlueprintRepository
+from exam_service.core.clock import Clock
+from exam_service.core.errors import Conflict
+from exam_service.delivery import state, timing
+from exam_service.delivery.repository import AttemptRepository, ResponseRepository, WindowRepository
+from exam_service.models import Attempt, AttemptState, AttemptTransition, ExamWindow, User
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: uuid.UUID | None
+    role: str  # a role value, or "system"
+
+    @classmethod
+    def of(cls, user: User) -> Actor:
+        return cls(user.id, user.role.value)
+
+
+SYSTEM = Actor(None, "system")
+
+
+async def transition(
+    session: AsyncSession, attempt: Attempt, target: AttemptState, actor: Actor, reason: str, at: datetime
+) -> None:
+    state.check(attempt.state, target)
+    await AttemptRepository(session).record_transition(
+        AttemptTransition(
+            attempt_id=attempt.id,
+            from_state=attempt.state.value,
+            to_state=target.value,
+            actor_id=actor.id,
+            actor_role=actor.role,
+            reason=reason,
+            at=at,
+        )
+    )
+    attempt.state = target
+    await session.flush()
+
+
+async def window_of(session: AsyncSession, attempt: Attempt) -> ExamWindow:
+    window = await WindowRepository(session).get(attempt.window_id)
+    assert window is not None  # a foreign key guarantees it
+    return window
+
+
+async def enforce_clock(session: AsyncSession, attempt: Attempt, clock: Clock) -> None:
+    """Applies what time has decided: submit an overdue attempt, expire one never started.
+
+    Runs whenever an attempt is loaded, so nothing depends on the sweeper having run.
+    """
+    now = clock.now()
+    if timing.overdue(attempt, now):
+        end = timing.deadline(attempt, now)
+        attempt.submitted_at = end
+        await transition(session, attempt, AttemptState.submitted, SYSTEM, "time limit reached", now)
+    elif attempt.state in state.NOT_STARTED and (await window_of(session, attempt)).closes_at <= now:
+        await transition(
+            session, attempt, AttemptState.expired, SYSTEM, "the window closed before the exam started", now
+        )
+
+
+async def check_in(session: AsyncSession, attempt: Attempt, candidate: User, clock: Clock) -> None:
+    window, now = await window_of(session, attempt), clock.now()
+    if now < window.opens_at:
+        raise Conflict(f"the window opens at {window.opens_at.isoformat()}", state=attempt.state.value)
+    await transition(session, attempt, AttemptState.checked_in, Actor.of(candidate), "candidate checked in", now)
+
+
+async def start(session: AsyncSession, attempt: Attempt, candidate: User, clock: Clock) -> None:
+    """Assembles the candidate's form; the clock starts now, or when a proctor authorises."""
+    window, now = await window_of(session, attempt), clock.now()
+    target = AttemptState.awaiting_authorization if window.proctored else AttemptState.in_progress
+    state.check(attempt.state, target)
+    if attempt.form_id is None:
+        blueprint = await BlueprintRepository(session).get(window.blueprint_version_id)
+        assert blueprint is not None
+        form = await bank_service.create_form(session, blueprint, candidate.id, clock)
+        attempt.form_id = form.id
+        positions = [row.position for row, _version in await bank_service.form_items(session, form.id)]
+        await ResponseRepository(session).create_empty(attempt.id, positions)
+    if target is AttemptState.in_progress:
+        await _begin_timing(session, attempt, window, candidate, now)
+    reason = "waiting for a proctor" if window.proctored else "candidate started"
+    await transition(session, attempt, target, Actor.of(candidate), reason, now)
+
+
+async def _begin_timing(
+    session: AsyncSession, attempt: Attempt, window: ExamWindow, candidate: User, now: datetime
+) -> None:
+    blueprint = await BlueprintRepository(session).get(window.blueprint_version_id)
+    assert blueprint is not None
+    attempt.time_limit_seconds = timing.time_limit_seconds(
+        int(blueprint.payload["time_limit_minutes"]), candidate.extra_time_multiplier, candidate.extra_time_minutes
+    )
+    attempt.started_at = now
+
+
+async def authorize(session: AsyncSession, attempt: Attempt, proctor: User, clock: Clock) -> None:
+    state.check(attempt.state, AttemptState.in_progress)
+    if attempt.state is not AttemptState.awaiting_authorization:
+        raise state.IllegalTransition(
+            "only an attempt awaiting authorisation can be authorised", state=attempt.state.value
+        )
+    candidate = await session.get(User, attempt.candidate_id)
+    assert candidate is not None
+    now = clock.now()
+    await _begin_timing(session, attempt, await window_of(session, attempt), candidate, now)
+    await transition(session, attempt, AttemptState.in_progress, Actor.of(proctor), "authorised by proctor", now)
+
+
+async def pause(session: AsyncSession, attempt: Attempt, proctor: User, reason: str, clock: Clock) -> None:
+    now = clock.now()
+    await transition(session, attempt, AttemptState.paused, Actor.of(proctor), reason, now)
+    attempt.paused_at = now
+
+
+async def resume(session: AsyncSession, attempt: Attempt, proctor: User, reason: str, clock: Clock) -> None:
+    now = clock.now()
+    if attempt.state is not AttemptState.paused:
+        state.check(attempt.state, AttemptState.paused)  # raises with the current state
+    await transition(session, attempt, AttemptState.in_progress, Actor.of(proctor), reason, now)
+    _close_pause(attempt, now)
+
+
+def _close_pause(attempt: Attempt, now: datetime) -> None:
+    if attempt.paused_at is not None:
+        attempt.paused_seconds += int((now - attempt.paused_at).total_seconds())
+        attempt.paused_at = None
+
+
+async def extend(
+    session: AsyncSession, attempt: Attempt, proctor: User, minutes: int, reason: str, clock: Clock
+) -> None:
+    if attempt.state not in state.SITTING:
+        raise Conflict(
+            f"only a running or paused attempt can be extended; it is {attempt.state.value}", state=attempt.state.value
+        )
+    attempt.extension_seconds += minutes * 60
+    await AttemptRepository(session).record_event(
+        attempt.id, "time_extended", {"minutes": minutes, "reason": reason, "by": str(proctor.id)}, clock.now()
+    )
+
+
+async def terminate(session: AsyncSession, attempt: Attempt, proctor: User, reason: str, clock: Clock) -> None:
+    now = clock.now()
+    await transition(session, attempt, AttemptState.terminated, Actor.of(proctor), reason, now)
+    _close_pause(attempt, now)
+
+
+async def submit(session: AsyncSession, attempt: Attempt, candidate: User, clock: Clock) -> None:
+    now = clock.now()
+    end = timing.deadline(attempt, now)
+    await transition(session, attempt, AttemptState.submitted, Actor.of(candidate), "submitted by candidate", now)
+    attempt.submitted_at = min(now, end) if end else now
+
+
+async def sweep(session: AsyncSession, clock: Clock) -> dict[str, int]:
+    """Submits overdue attempts and expires unstarted ones in closed windows."""
+    counts = {"submitted": 0, "expired": 0}
+    for attempt in await AttemptRepository(session).sweep_candidates(clock.now()):
+        before = attempt.state
+        await enforce_clock(session, attempt, clock)
+        if attempt.state is not before:
+            counts[attempt.state.value] = counts.get(attempt.state.value, 0) + 1
+    return counts

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from exam_service.models.base import Base, UUIDKey
+
+
+class AttemptState(enum.StrEnum):
+    registered = "registered"
+    checked_in = "checked_in"
+    awaiting_authorization = "awaiting_authorization"
+    in_progress = "in_progress"
+    paused = "paused"
+    submitted = "submitted"
+    scored = "scored"
+    released = "released"
+    withheld = "withheld"
+    invalidated = "invalidated"
+    terminated = "terminated"
+    expired = "expired"
+
+
+class ExamWindow(UUIDKey, Base):
+    __tablename__ = "exam_windows"
+
+    title: Mapped[str] = mapped_column(String(200))
+    tier: Mapped[str] = mapped_column(String(20))
+    blueprint_version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("blueprint_versions.id"))
+    opens_at: Mapped[datetime]
+    closes_at: Mapped[datetime] = mapped_column(index=True)
+    proctored: Mapped[bool]
+    capacity: Mapped[int | None]
+    created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+
+
+class Attempt(UUIDKey, Base):
+    """One candidate's sitting in one window; ``state`` moves only through ``delivery.state``."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (UniqueConstraint("window_id", "candidate_id"),)
+
+    window_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("exam_windows.id"))
+    candidate_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    form_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("forms.id"))
+    state: Mapped[AttemptState] = mapped_column(Enum(AttemptState, native_enum=False, length=30), index=True)
+    created_at: Mapped[datetime]
+    # the clock: deadline = started_at + time_limit + extensions + paused time
+    time_limit_seconds: Mapped[int | None]
+    started_at: Mapped[datetime | None]
+    extension_seconds: Mapped[int] = mapped_column(default=0)
+    paused_seconds: Mapped[int] = mapped_column(default=0)
+    paused_at: Mapped[datetime | None]
+    submitted_at: Mapped[datetime | None]
+    # the browser session currently working on the attempt, to spot a second one
+    client_session: Mapped[str | None] = mapped_column(String(64))
+    client_seen_at: Mapped[datetime | None]
+
+
+class AttemptTransition(UUIDKey, Base):
+    __tablename__ = "attempt_transitions"
+
+    attempt_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("attempts.id"), index=True)
+    from_state: Mapped[str] = mapped_column(String(30))
+    to_state: Mapped[str] = mapped_column(String(30))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    actor_role: Mapped[str] = mapped_column(String(20))  # a role, or "system"
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class AttemptEvent(UUIDKey, Base):
+    """Something an examiner or proctor should know about a sitting (extensions, second browsers...)."""
+
+    __tablename__ = "attempt_events"
+
+    attempt_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("attempts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    at: Mapped[datetime]
+
+
+class Response(Base):
+    """The latest acknowledged answer to one form position; created empty when the form is."""
+
+    __tablename__ = "responses"
+
+    attempt_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("attempts.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True)
+    revision: Mapped[int] = mapped_column(default=0)
+    value: Mapped[Any | None] = mapped_column(JSON)
+    flagged: Mapped[bool] = mapped_column(default=False)
+    time_spent_seconds: Mapped[int] = mapped_column(default=0)
+    saved_at: Mapped[datetime | None]
+
+
+class Waiver(UUIDKey, Base):
+    """An examiner lets a candidate sit a tier without the previous tier's credential."""
+
+    __tablename__ = "prerequisite_waivers"
+    __table_args__ = (UniqueConstraint("candidate_id", "tier"),)
+
+    candidate_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    tier: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    granted_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    granted_at: Mapped[datetime]
+
+
+class Credential(UUIDKey, Base):
+    __tablename__ = "credentials"
+
+    candidate_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    tier: Mapped[str] = mapped_column(String(20))
+    attempt_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("attempts.id"))
+    issued_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]

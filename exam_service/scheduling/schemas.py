@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from exam_service.bank.authoring import Tier
+
+
+class WindowCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Annotated[str, Field(min_length=3, max_length=200)]
+    blueprint: Annotated[str, Field(min_length=3, max_length=40, description="blueprint key, e.g. mlocp-foundation")]
+    opens_at: AwareDatetime
+    closes_at: AwareDatetime
+    proctored: bool = True
+    capacity: Annotated[int | None, Field(ge=1, le=100_000)] = None
+
+    @model_validator(mode="after")
+    def _order(self) -> WindowCreate:
+        if self.closes_at <= self.opens_at:
+            raise ValueError("closes_at must be after opens_at")
+        return self
+
+
+class WindowRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    title: str
+    tier: str
+    blueprint_version_id: uuid.UUID
+    opens_at: datetime
+    closes_at: datetime
+    proctored: bool
+    capacity: int | None
+
+
+class Registration(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    candidate_id: uuid.UUID
+
+
+class WaiverCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    candidate_id: uuid.UUID
+    tier: Tier
+    reason: Annotated[str, Field(min_length=10, max_length=2000)]
+
+
+class WaiverRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    candidate_id: uuid.UUID
+    tier: str
+    reason: str
+    granted_by: uuid.UUID
+    granted_at: datetime
