@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -14,15 +15,20 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exam_service.bank import commands as bank_commands
+from exam_service.bank.repository import BlueprintRepository
 from exam_service.core.clock import SystemClock
 from exam_service.core.database import run_in_transaction
 from exam_service.core.errors import Conflict
 from exam_service.core.migrate import upgrade_database
 from exam_service.core.settings import Settings, get_settings
+from exam_service.delivery import service as delivery_service
+from exam_service.delivery.repository import AttemptRepository, WindowRepository
 from exam_service.identity import service as identity_service
 from exam_service.identity.repository import UserRepository
 from exam_service.identity.schemas import UserCreate
 from exam_service.models import Role
+from exam_service.scheduling import service as scheduling_service
+from exam_service.scheduling.schemas import WindowCreate
 
 app = typer.Typer(help="MLOCP remote proctored exam service.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -98,8 +104,6 @@ def users_create(
 @app.command()
 def sweep() -> None:
     """Submit overdue attempts and expire unstarted ones now (the server also does this itself)."""
-    from exam_service.delivery import service as delivery_service
-
     counts = run_with_session(get_settings(), lambda session: delivery_service.sweep(session, SystemClock()))
     console.print(f"submitted {counts.get('submitted', 0)}, expired {counts.get('expired', 0)}")
 
@@ -122,13 +126,51 @@ def demo() -> None:
                 await identity_service.create_user(session, data, SystemClock())
 
     run_with_session(settings, ensure_accounts)
+    windows = run_with_session(settings, _ensure_demo_windows)
     table = Table(title="Demo accounts (development only)")
     for column in ("role", "email", "password"):
         table.add_column(column)
     for email, _name, role, password in DEMO_ACCOUNTS:
         table.add_row(role.value, email, password)
     console.print(table)
+    for line in windows:
+        console.print(line)
     console.print(f"Sign in at {settings.public_base_url} - API docs at {settings.public_base_url}/docs")
+
+
+DEMO_WINDOWS = (
+    ("Foundation - self-paced demo", False, "candidate@example.org"),
+    ("Foundation - proctored demo", True, "candidate2@example.org"),
+)
+
+
+async def _ensure_demo_windows(session: AsyncSession) -> list[str]:
+    """Two open Foundation windows, each with one demo candidate registered (kept if present)."""
+    if await BlueprintRepository(session).latest("mlocp-foundation") is None:
+        return ["No Foundation blueprint loaded: no demo windows."]
+    clock, users = SystemClock(), UserRepository(session)
+    admin = await users.get_by_email("admin@example.org")
+    assert admin is not None
+    existing = {w.title: w for w in await WindowRepository(session).list()}
+    lines = []
+    for title, proctored, email in DEMO_WINDOWS:
+        window = existing.get(title)
+        if window is None or window.closes_at <= clock.now():
+            now = clock.now()
+            data = WindowCreate(
+                title=title,
+                blueprint="mlocp-foundation",
+                opens_at=now - timedelta(hours=1),
+                closes_at=now + timedelta(days=30),
+                proctored=proctored,
+            )
+            window = await scheduling_service.create_window(session, admin, data, clock)
+        candidate = await users.get_by_email(email)
+        assert candidate is not None
+        if await AttemptRepository(session).find(window.id, candidate.id) is None:
+            await scheduling_service.register(session, window, candidate, admin, clock)
+        lines.append(f"{title}: {email} is registered (window {window.id})")
+    return lines
 
 
 def _load_demo_content(settings: Settings) -> None:

@@ -135,13 +135,15 @@ class FormRepository:
         )
         return set((await self.session.execute(statement)).scalars())
 
-    async def items_of(self, form_id: uuid.UUID) -> list[tuple[FormItem, ItemVersion]]:
+    async def items_of(self, form_id: uuid.UUID, position: int | None = None) -> list[tuple[FormItem, ItemVersion]]:
         statement = (
             select(FormItem, ItemVersion)
             .join(ItemVersion, ItemVersion.id == FormItem.item_version_id)
             .where(FormItem.form_id == form_id)
             .order_by(FormItem.position)
         )
+        if position is not None:
+            statement = statement.where(FormItem.position == position)
         return [(row[0], row[1]) for row in (await self.session.execute(statement)).all()]
 
     async def add(self, form: Form, items: list[FormItem]) -> Form:

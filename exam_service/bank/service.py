@@ -258,5 +258,8 @@ async def create_form(
     return await FormRepository(session).add(form, items)
 
 
-async def form_items(session: AsyncSession, form_id: uuid.UUID) -> list[tuple[FormItem, ItemVersion]]:
-    return await FormRepository(session).items_of(form_id)
+async def form_items(
+    session: AsyncSession, form_id: uuid.UUID, position: int | None = None
+) -> list[tuple[FormItem, ItemVersion]]:
+    """The form's pinned item versions in order (or just the one at ``position``)."""
+    return await FormRepository(session).items_of(form_id, position)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
@@ -36,8 +37,31 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+class QueuedSession(AsyncSession):
+    """On SQLite, sessions of one process take turns (FIFO) instead of polling SQLite's lock.
+
+    SQLite admits one writer at a time and its busy handler retries with growing sleeps, which
+    turns contention into multi-second tail latencies; an asyncio lock queues them fairly.
+    """
+
+    async def __aenter__(self) -> QueuedSession:
+        lock: asyncio.Lock | None = self.info.get("write_lock")
+        if lock is not None:
+            await lock.acquire()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        try:
+            await self.close()
+        finally:
+            lock: asyncio.Lock | None = self.info.get("write_lock")
+            if lock is not None and lock.locked():
+                lock.release()
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    info = {"write_lock": asyncio.Lock()} if engine.dialect.name == "sqlite" else {}
+    return async_sessionmaker(engine, class_=QueuedSession, expire_on_commit=False, autoflush=False, info=info)
 
 
 async def run_in_transaction(url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:

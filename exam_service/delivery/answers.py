@@ -33,10 +33,12 @@ class SaveOutcome:
     warnings: list[str]
 
 
-async def _form(session: AsyncSession, attempt: Attempt) -> list[tuple[FormItem, ItemVersion]]:
+async def _form(
+    session: AsyncSession, attempt: Attempt, position: int | None = None
+) -> list[tuple[FormItem, ItemVersion]]:
     if attempt.form_id is None:
         raise Conflict("the exam has not started", state=attempt.state.value)
-    return await bank_service.form_items(session, attempt.form_id)
+    return await bank_service.form_items(session, attempt.form_id, position)
 
 
 async def note_client(session: AsyncSession, attempt: Attempt, client_session: str | None, now: datetime) -> list[str]:
@@ -116,9 +118,8 @@ async def responses_of(session: AsyncSession, attempt: Attempt) -> list[Response
 
 
 async def _item_at(session: AsyncSession, attempt: Attempt, position: int) -> tuple[FormItem, ItemVersion]:
-    for row, version in await _form(session, attempt):
-        if row.position == position:
-            return row, version
+    for row, version in await _form(session, attempt, position):
+        return row, version
     raise NotFound(f"the form has no question {position}", field="position")
 
 

@@ -1,0 +1,146 @@
+"""Every acknowledged save survives a SIGKILL of the server in the middle of saving."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.delivery.helpers import value_for
+from tests.test_cli import _free_port
+
+pytestmark = pytest.mark.slow
+EXE = [sys.executable, "-m", "exam_service.cli"]
+
+
+class Server:
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env, self.log = env, log
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [*EXE, "serve", "--port", str(self.port)], env=self.env, stdout=log, stderr=log
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.base}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise AssertionError(f"server did not start: {self.log.read_text()[-2000:]}")
+
+    def kill(self) -> None:
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+def _token(base: str, email: str, password: str) -> dict[str, str]:
+    response = httpx.post(f"{base}/api/v1/auth/token", data={"username": email, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def _start_sitting(base: str) -> tuple[str, dict[str, str], list[dict[str, Any]]]:
+    admin = _token(base, "admin@example.org", "demo-admin-password")
+    now = datetime.now(UTC)
+    window = httpx.post(
+        f"{base}/api/v1/windows",
+        headers=admin,
+        json={
+            "title": "Crash test",
+            "blueprint": "mlocp-foundation",
+            "opens_at": (now - timedelta(minutes=1)).isoformat(),
+            "closes_at": (now + timedelta(hours=3)).isoformat(),
+            "proctored": False,
+        },
+    ).json()
+    candidate = _token(base, "candidate2@example.org", "demo-candidate2-password")
+    attempt = httpx.post(f"{base}/api/v1/windows/{window['id']}/bookings", headers=candidate).json()["id"]
+    for step in ("check-in", "start"):
+        assert httpx.post(f"{base}/api/v1/attempts/{attempt}/{step}", headers=candidate).status_code == 200
+    form = httpx.get(f"{base}/api/v1/attempts/{attempt}/form", headers=candidate).json()
+    return attempt, candidate, form["items"]
+
+
+def _saver(
+    base: str,
+    attempt: str,
+    headers: dict[str, str],
+    items: list[dict[str, Any]],
+    acknowledged: dict[int, int],
+    stop: threading.Event,
+) -> None:
+    revision = 0
+    with httpx.Client(base_url=base, headers=headers, timeout=5) as http:
+        while not stop.is_set():
+            revision += 1
+            for entry in items:
+                position = entry["position"]
+                try:
+                    response = http.put(
+                        f"/api/v1/attempts/{attempt}/responses/{position}",
+                        json={"revision": revision, "value": value_for(entry["item"], revision)},
+                    )
+                except httpx.TransportError:
+                    return  # the server is gone
+                if response.status_code == 200:
+                    acknowledged[position] = revision
+
+
+async def test_acknowledged_saves_survive_sigkill(database_url: str, tmp_path: Path) -> None:
+    env = {**os.environ, "EXAM_DATABASE_URL": database_url, "EXAM_LOG_JSON": "false"}
+    demo = await asyncio.to_thread(
+        subprocess.run, [*EXE, "demo"], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    server = Server(env, tmp_path / "server.log")
+    try:
+        await asyncio.to_thread(server.start)
+        attempt, headers, items = await asyncio.to_thread(_start_sitting, server.base)
+        acknowledged: dict[int, int] = {}
+        stop = threading.Event()
+        workers = [
+            threading.Thread(target=_saver, args=(server.base, attempt, headers, items[i::4], acknowledged, stop))
+            for i in range(4)
+        ]
+        for worker in workers:
+            worker.start()
+        await asyncio.sleep(2.0)
+        server.kill()  # mid-flight: some saves are in progress, some acknowledged
+        stop.set()
+        for worker in workers:
+            await asyncio.to_thread(worker.join, 10)
+        assert sum(acknowledged.values()) > len(items), "too few saves were acknowledged to prove anything"
+
+        await asyncio.to_thread(server.start)
+        headers = _token(server.base, "candidate2@example.org", "demo-candidate2-password")
+        form = httpx.get(f"{server.base}/api/v1/attempts/{attempt}/form", headers=headers).json()
+        stored = {i["position"]: (i["revision"], i["answer"], i["item"]) for i in form["items"]}
+        for position, revision in acknowledged.items():
+            kept_revision, answer, item = stored[position]
+            # a save may have committed after its acknowledgement was lost, never the reverse
+            assert kept_revision >= revision, (position, kept_revision, revision)
+            assert answer == value_for(item, kept_revision)
+    finally:
+        server.stop()
