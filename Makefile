@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint typecheck unit integration demo bench clean
+.PHONY: run test lint typecheck unit integration chromium bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,10 +23,20 @@ lint: $(BIN)/.installed
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
 
-unit: $(BIN)/.installed
+# the browser tests drive Debian's chromium; installed here when we may (root with apt), else skipped
+chromium:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+unit: $(BIN)/.installed chromium
 	$(BIN)/pytest -q
 
 test: lint typecheck unit
+
+bench: $(BIN)/.installed
+	$(BIN)/python -m benchmarks.autosave
 
 integration: $(BIN)/.installed
 	EXAM_TEST_DATABASE_URL=$${EXAM_TEST_DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/test} \

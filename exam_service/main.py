@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
 from exam_service.bank.endpoints import router as bank_router
@@ -18,6 +19,7 @@ from exam_service.core.database import create_engine, create_sessionmaker
 from exam_service.core.handlers import install_error_handlers
 from exam_service.core.logging import configure_logging
 from exam_service.core.middleware import BodyLimitMiddleware, Metrics, RequestContextMiddleware
+from exam_service.core.paths import project_root
 from exam_service.core.settings import Settings, get_settings
 from exam_service.core.tokens import TokenCodec
 from exam_service.delivery.endpoints import router as delivery_router
@@ -26,8 +28,17 @@ from exam_service.delivery.sweeper import run_sweeper
 from exam_service.identity.endpoints import router as identity_router
 from exam_service.ops.endpoints import router as ops_router
 from exam_service.scheduling.endpoints import router as scheduling_router
+from exam_service.web.endpoints import router as web_router
 
-ROUTERS = (ops_router, identity_router, bank_router, scheduling_router, delivery_router, proctoring_router)
+ROUTERS = (
+    ops_router,
+    identity_router,
+    bank_router,
+    scheduling_router,
+    delivery_router,
+    proctoring_router,
+    web_router,
+)
 
 
 def create_app(
@@ -71,6 +82,7 @@ def create_app(
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.mount("/static", StaticFiles(directory=project_root() / "frontend" / "static"), name="static")
     if settings.allowed_origins:
         app.add_middleware(
             CORSMiddleware,

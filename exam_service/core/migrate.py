@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection
 
 from exam_service.core.database import create_engine
-
-SOURCE_ROOT = Path(__file__).resolve().parents[2]
-
-
-def project_root() -> Path:
-    """The folder holding ``alembic.ini``: the source tree, or the working directory of an install."""
-    for candidate in (SOURCE_ROOT, Path.cwd()):
-        if (candidate / "alembic.ini").is_file():
-            return candidate
-    raise FileNotFoundError("alembic.ini not found; run from the folder that holds it")
+from exam_service.core.paths import project_root
 
 
 def alembic_config(url: str | None = None) -> Config:

@@ -89,3 +89,26 @@ async def test_stats_prints_counts_per_tier_and_domain(database_url: str) -> Non
     for tier in ("foundation", "professional", "advanced"):
         assert tier in result.stdout
     assert "by type:" in result.stdout
+
+
+async def test_qti_export_then_import_through_the_command_line(
+    database_url: str, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    out = tmp_path / "qti"
+    exported = await _cli(database_url, "export", "--format", "qti3", str(out))
+    assert exported.returncode == 0, exported.stdout + exported.stderr
+    written = int(exported.stdout.split("wrote ")[1].split(" items")[0])
+    assert "skipped F-TASK-001: " in exported.stdout  # performance tasks have no QTI form here
+    assert (out / "imsmanifest.xml").is_file()
+    assert len(list(out.glob("*.xml"))) == written + 1
+    imported = await _cli(database_url, "import", "--format", "qti3", str(out))
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    assert f"published {written} new items" in imported.stdout
+    assert (await _counts(sessionmaker))[0] == written
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "item.xml").write_text("<qti-assessment-item><unclosed></qti-assessment-item>")
+    refused = await _cli(database_url, "import", "--format", "qti3", str(broken))
+    assert refused.returncode == 1
+    assert "item.xml" in refused.stdout
+    assert (await _counts(sessionmaker))[0] == written

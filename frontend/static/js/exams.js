@@ -1,0 +1,62 @@
+"use strict";
+
+Api.requireSignIn();
+document.getElementById("logout").addEventListener("click", async () => {
+  try { await Api.post("/api/v1/auth/logout"); } finally { Api.signOut(); }
+});
+
+const LABELS = {
+  registered: "Registered", checked_in: "Checked in", awaiting_authorization: "Waiting for the proctor",
+  in_progress: "In progress", paused: "Paused", submitted: "Submitted", scored: "Being reviewed",
+  withheld: "Under review", released: "Result available", invalidated: "Invalidated",
+  terminated: "Ended by the proctor", expired: "Missed",
+};
+
+function action(attempt) {
+  switch (attempt.state) {
+    case "registered": return ["Check in", () => step(attempt, "check-in")];
+    case "checked_in": return ["Start exam", () => step(attempt, "start")];
+    case "in_progress": case "paused": return ["Continue", () => location.assign(`/exams/${attempt.id}`)];
+    default: return null;
+  }
+}
+
+async function step(attempt, name) {
+  try {
+    const status = await Api.post(`/api/v1/attempts/${attempt.id}/${name}`);
+    if (status.state === "in_progress") location.assign(`/exams/${attempt.id}`);
+    else await load();
+  } catch (error) { showError(error.message); }
+}
+
+function showError(message) {
+  const box = document.getElementById("exams-error");
+  box.textContent = message;
+  box.hidden = false;
+}
+
+async function load() {
+  const attempts = await Api.get("/api/v1/me/attempts");
+  const body = document.querySelector("#exams tbody");
+  body.replaceChildren();
+  document.getElementById("no-exams").hidden = attempts.length > 0;
+  for (const attempt of attempts) {
+    const row = body.insertRow();
+    row.dataset.attempt = attempt.id;
+    row.insertCell().textContent = `${attempt.title} (${attempt.tier}${attempt.proctored ? ", proctored" : ""})`;
+    row.insertCell().textContent = `${new Date(attempt.opens_at).toLocaleString()} to ${new Date(attempt.closes_at).toLocaleString()}`;
+    row.insertCell().textContent = LABELS[attempt.state] || attempt.state;
+    const cell = row.insertCell();
+    const next = action(attempt);
+    if (next) {
+      const button = document.createElement("button");
+      button.textContent = next[0];
+      button.addEventListener("click", next[1]);
+      cell.append(button);
+    }
+  }
+  // a proctor authorises from their console: look again shortly
+  if (attempts.some((a) => a.state === "awaiting_authorization")) setTimeout(load, 5000);
+}
+
+load().catch((error) => showError(error.message));

@@ -1,0 +1,20 @@
+"use strict";
+
+document.getElementById("login").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const error = document.getElementById("login-error");
+  error.hidden = true;
+  const form = new URLSearchParams({
+    username: document.getElementById("email").value,
+    password: document.getElementById("password").value,
+  });
+  const response = await fetch("/api/v1/auth/token", { method: "POST", body: form });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    error.textContent = body.detail || "Sign-in failed.";
+    error.hidden = false;
+    return;
+  }
+  Api.signIn(body.access_token);
+  location.assign(body.role === "candidate" ? "/exams" : "/docs");
+});

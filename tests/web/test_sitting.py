@@ -1,0 +1,91 @@
+"""A candidate sits an exam in a real browser: answers survive a reload and a dropped network."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.delivery.test_crash import Server
+from tests.web.browser import chromium
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+EXE = [sys.executable, "-m", "exam_service.cli"]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    env = {**os.environ, "EXAM_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/web.db", "EXAM_LOG_JSON": "false"}
+    demo = subprocess.run([*EXE, "demo"], env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert demo.returncode == 0, demo.stderr
+    running = Server(env, tmp_path / "server.log")
+    running.start()
+    yield running
+    running.stop()
+
+
+def _api_form(base: str, attempt: str) -> dict[str, Any]:
+    token = httpx.post(
+        f"{base}/api/v1/auth/token", data={"username": "candidate@example.org", "password": "demo-candidate-password"}
+    ).json()
+    response = httpx.get(
+        f"{base}/api/v1/attempts/{attempt}/form", headers={"Authorization": f"Bearer {token['access_token']}"}
+    )
+    form: dict[str, Any] = response.json()
+    return form
+
+
+def test_candidate_answers_reloads_goes_offline_and_submits(server: Server, tmp_path: Path) -> None:
+    with chromium() as browser:
+        page = browser.new_page()  # type: ignore[attr-defined]
+        page.goto(f"{server.base}/login")
+        page.fill("#email", "candidate@example.org")
+        page.fill("#password", "demo-candidate-password")
+        page.click("button[type=submit]")
+        page.wait_for_url("**/exams")
+        row = page.locator("#exams tbody tr", has_text="self-paced")
+        row.get_by_role("button", name="Check in").click()
+        row.get_by_role("button", name="Start exam").click()
+        page.wait_for_url("**/exams/*")
+        attempt = page.url.rsplit("/", 1)[1]
+        page.wait_for_selector("#q1")
+        assert page.locator(".question").count() == 31  # the Foundation blueprint: 30 theory items, 1 task
+        expect(page.locator("#clock")).to_contain_text("left")
+        minutes_left = int(page.inner_text("#clock").split(":")[0])
+        assert 85 <= minutes_left <= 90  # the Foundation blueprint's 90 minutes, from the server
+
+        # answer the first single-choice question and wait for the server's acknowledgement
+        card = page.locator(".question", has=page.locator("input[type=radio]")).first
+        card_id = card.get_attribute("id")
+        card.locator("input[type=radio]").nth(1).check()
+        page.wait_for_selector(f"#{card_id} .state.saved")
+        page.screenshot(path=str(tmp_path / "answered.png"), full_page=False)
+
+        # a reload brings back the same answer
+        page.reload()
+        page.wait_for_selector(f"#{card_id}")
+        assert page.locator(f"#{card_id} input[type=radio]").nth(1).is_checked()
+
+        # offline: the answer waits in the browser, then reaches the server when the network returns
+        second = page.locator(".question", has=page.locator("input[type=radio]")).nth(1)
+        second_id = second.get_attribute("id")
+        page.context.set_offline(True)
+        second.locator("input[type=radio]").first.check()
+        page.wait_for_selector("#connection.offline")
+        page.context.set_offline(False)
+        page.wait_for_selector(f"#{second_id} .state.saved", timeout=20000)
+        stored = {i["position"]: i["answer"] for i in _api_form(server.base, attempt)["items"]}
+        assert stored[int(card_id[1:])] is not None
+        assert stored[int(second_id[1:])] is not None
+
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.click("#submit")
+        page.wait_for_selector("#finished:not([hidden])")
+        assert "submitted" in page.inner_text("#finished")
