@@ -28,11 +28,8 @@ def _free_port() -> int:
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "EXAM_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/demo.db",
-        "EXAM_LOG_JSON": "false",
-    }
+    # in a folder that does not exist yet, like ./var on a fresh clone
+    return {**os.environ, "EXAM_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/var/demo.db", "EXAM_LOG_JSON": "false"}
 
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
