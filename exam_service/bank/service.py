@@ -211,6 +211,15 @@ async def latest_blueprint(session: AsyncSession, key: str) -> BlueprintVersion:
     return row
 
 
+async def blueprint_version(session: AsyncSession, key: str, version: int | None) -> BlueprintVersion:
+    if version is None:
+        return await latest_blueprint(session, key)
+    row = await BlueprintRepository(session).get_version(key, version)
+    if row is None:
+        raise NotFound(f"no blueprint {key} version {version}", field="blueprint_version")
+    return row
+
+
 def blueprint_of(row: BlueprintVersion) -> Blueprint:
     return Blueprint.model_validate(row.payload)
 

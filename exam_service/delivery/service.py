@@ -14,6 +14,7 @@ from exam_service.core.clock import Clock
 from exam_service.core.errors import Conflict
 from exam_service.delivery import state, timing
 from exam_service.delivery.repository import AttemptRepository, ResponseRepository, WindowRepository
+from exam_service.identity import service as identity_service
 from exam_service.models import Attempt, AttemptState, AttemptTransition, ExamWindow, User
 
 
@@ -169,6 +170,7 @@ async def submit(session: AsyncSession, attempt: Attempt, candidate: User, clock
 async def sweep(session: AsyncSession, clock: Clock) -> dict[str, int]:
     """Submits overdue attempts and expires unstarted ones in closed windows."""
     counts = {"submitted": 0, "expired": 0}
+    await identity_service.purge_expired(session, clock)
     for attempt in await AttemptRepository(session).sweep_candidates(clock.now()):
         before = attempt.state
         await enforce_clock(session, attempt, clock)

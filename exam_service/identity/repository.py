@@ -67,5 +67,14 @@ class ThrottleRepository:
         self.session.add(row)
         await self.session.flush()
 
+    async def purge_before(self, moment: datetime) -> None:
+        """Drops records whose last failure is older than ``moment`` and that hold no lock."""
+        await self.session.execute(
+            delete(LoginThrottle).where(
+                LoginThrottle.last_failure_at < moment,
+                (LoginThrottle.locked_until.is_(None)) | (LoginThrottle.locked_until < moment),
+            )
+        )
+
     async def clear(self, key: str) -> None:
         await self.session.execute(delete(LoginThrottle).where(LoginThrottle.key == key))

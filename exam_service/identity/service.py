@@ -103,3 +103,10 @@ async def resolve_token(session: AsyncSession, token: str, codec: TokenCodec, cl
 
 async def logout(session: AsyncSession, claims: TokenClaims) -> None:
     await TokenRepository(session).revoke(claims.token_id, claims.expires_at)
+
+
+async def purge_expired(session: AsyncSession, clock: Clock) -> None:
+    """Forgets revocations of tokens that have expired anyway, and stale login-failure records."""
+    now = clock.now()
+    await TokenRepository(session).purge_expired(now)
+    await ThrottleRepository(session).purge_before(now - timedelta(days=1))

@@ -14,6 +14,7 @@ class WindowCreate(BaseModel):
 
     title: Annotated[str, Field(min_length=3, max_length=200)]
     blueprint: Annotated[str, Field(min_length=3, max_length=40, description="blueprint key, e.g. mlocp-foundation")]
+    blueprint_version: Annotated[int | None, Field(ge=1, description="default: the latest version")] = None
     opens_at: AwareDatetime
     closes_at: AwareDatetime
     proctored: bool = True

@@ -19,9 +19,11 @@ from exam_service.scheduling.schemas import WaiverCreate, WindowCreate
 
 
 async def create_window(session: AsyncSession, admin: User, data: WindowCreate, clock: Clock) -> ExamWindow:
-    blueprint = await bank_service.latest_blueprint(session, data.blueprint)
     if data.closes_at <= clock.now():
         raise Conflict("closes_at is in the past", field="closes_at")
+    blueprint = await bank_service.blueprint_version(session, data.blueprint, data.blueprint_version)
+    # every candidate's form must be assemblable from today's pool
+    await bank_service.check_blueprint(session, bank_service.blueprint_of(blueprint))
     return await WindowRepository(session).add(
         ExamWindow(
             title=data.title,

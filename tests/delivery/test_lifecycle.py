@@ -210,3 +210,42 @@ async def _professional_blueprint(sm: async_sessionmaker[AsyncSession], clock: F
             }
         )
         await bank_service.publish_blueprint(session, blueprint, Authorship("seed", "seed"), clock)
+
+
+async def test_a_window_pins_a_blueprint_version_the_pool_can_fill(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock
+) -> None:
+    await seed_bank(sessionmaker, clock)
+    _, admin = await auth_headers(client, sessionmaker, clock, Role.admin)
+    _, examiner = await auth_headers(client, sessionmaker, clock, Role.examiner)
+    body = {
+        "title": "Pinned",
+        "blueprint": "mlocp-foundation",
+        "blueprint_version": 1,
+        "proctored": False,
+        "opens_at": clock.now().isoformat(),
+        "closes_at": (clock.now() + timedelta(hours=2)).isoformat(),
+    }
+    assert (await client.post("/api/v1/windows", headers=admin, json=body)).status_code == 201
+    missing = await client.post("/api/v1/windows", headers=admin, json=body | {"blueprint_version": 9})
+    assert (missing.status_code, missing.json()["field"]) == (404, "blueprint_version")
+    # retire enough lifecycle items that two can no longer be drawn
+    for n in (1, 2, 3):
+        retired = await client.post(
+            f"/api/v1/bank/items/F-LIFE-00{n}/versions/1/retire", headers=examiner, json={"reason": "outdated"}
+        )
+        assert retired.status_code == 200
+    refused = await client.post("/api/v1/windows", headers=admin, json=body)
+    assert refused.status_code == 422
+    assert refused.json()["domain"] == "lifecycle"
+    assert "needs 2 items, the pool has 1" in refused.json()["detail"]
+    past = await client.post(
+        "/api/v1/windows",
+        headers=admin,
+        json=body
+        | {
+            "closes_at": (clock.now() - timedelta(minutes=1)).isoformat(),
+            "opens_at": (clock.now() - timedelta(hours=1)).isoformat(),
+        },
+    )
+    assert (past.status_code, past.json()["field"]) == (409, "closes_at")

@@ -6,7 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from exam_service.core.clock import FrozenClock
-from exam_service.models import LoginThrottle, Role
+from exam_service.delivery.sweeper import sweep_once
+from exam_service.models import LoginThrottle, RevokedToken, Role, User
 from tests.factories import PASSWORD, bearer, login, make_user
 
 
@@ -91,9 +92,24 @@ async def test_inactive_account_cannot_log_in(
 ) -> None:
     user = await make_user(sessionmaker, clock)
     async with sessionmaker() as session, session.begin():
-        from exam_service.models import User
-
         row = await session.get(User, user.id)
         assert row is not None
         row.is_active = False
     assert (await login(client, user.email)).status_code == 401
+
+
+async def test_the_sweeper_forgets_expired_revocations_and_old_failures(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock
+) -> None:
+    user = await make_user(sessionmaker, clock)
+    token = (await login(client, user.email)).json()["access_token"]
+    await client.post("/api/v1/auth/logout", headers=bearer(token))
+    await login(client, user.email, "wrong password 123")
+    await sweep_once(sessionmaker, clock)
+    async with sessionmaker() as session:
+        assert len((await session.execute(select(RevokedToken))).scalars().all()) == 1
+    clock.advance(days=2)
+    await sweep_once(sessionmaker, clock)
+    async with sessionmaker() as session:
+        assert (await session.execute(select(RevokedToken))).scalars().all() == []
+        assert (await session.execute(select(LoginThrottle))).scalars().all() == []
