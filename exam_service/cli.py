@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -63,6 +65,9 @@ def serve(
     settings = get_settings()
     if workers > 1 and not settings.redis_url:
         console.print("[yellow]Several workers without EXAM_REDIS_URL: live events stay within one worker.")
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # each worker writes its metrics here and /metrics adds them up
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="exam-metrics-")
     uvicorn.run(
         "exam_service.main:app_factory",
         factory=True,

@@ -115,3 +115,34 @@ def test_users_create_and_db_upgrade(env: dict[str, str]) -> None:
     )
     assert again.returncode == 1
     assert "already exists" in again.stdout
+
+
+def test_metrics_add_up_across_several_workers(env: dict[str, str], tmp_path: Path) -> None:
+    assert _run(["db", "upgrade"], env).returncode == 0
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    port = _free_port()
+    with (tmp_path / "workers.log").open("wb") as log:
+        process = subprocess.Popen(
+            [*EXE, "serve", "--port", str(port), "--workers", "2"], env=env, stdout=log, stderr=log
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{base}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        for _ in range(40):  # new connections, spread over both workers by the kernel
+            assert httpx.get(f"{base}/healthz").status_code == 200
+        text = httpx.get(f"{base}/metrics").text
+        [line] = [row for row in text.splitlines() if row.startswith("exam_http_requests_total") and "/healthz" in row]
+        assert float(line.rsplit(" ", 1)[1]) >= 40
+        # both workers counted requests, and /metrics added them up
+        assert len(list(metrics_dir.glob("counter_*.db"))) == 2
+    finally:
+        process.terminate()
+        process.wait(15)
