@@ -92,6 +92,7 @@ async def _candidate(
     base: str,
     sitting: tuple[dict[str, str], str, list[dict[str, Any]]],
     until: float,
+    warm_until: float,
     latencies: list[float],
     errors: list[int],
     think: float,
@@ -99,6 +100,8 @@ async def _candidate(
     headers, attempt, items = sitting
     rng = random.Random(attempt)
     revisions: dict[int, int] = {}
+    if think:  # candidates do not all press a key in the same millisecond
+        await asyncio.sleep(rng.uniform(0, 2 * think))
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as http:
         while time.monotonic() < until:
             entry = rng.choice(items)
@@ -109,10 +112,10 @@ async def _candidate(
                 f"/api/v1/attempts/{attempt}/responses/{position}",
                 json={"revision": revisions[position], "value": _value(entry["item"], revisions[position])},
             )
-            if response.status_code == 200:
-                latencies.append(time.perf_counter() - started)
-            else:
+            if response.status_code != 200:
                 errors.append(response.status_code)
+            elif time.monotonic() >= warm_until:  # new connections and first requests are not counted
+                latencies.append(time.perf_counter() - started)
             if think:
                 await asyncio.sleep(rng.uniform(0, 2 * think))
 
@@ -128,6 +131,7 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--think", type=float, default=0.0, help="mean pause between a candidate's saves (s)")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds at the start not measured")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
@@ -138,9 +142,12 @@ async def main() -> None:
             latencies: list[float] = []
             errors: list[int] = []
             started = time.monotonic()
-            until = started + args.seconds
-            await asyncio.gather(*(_candidate(server.base, s, until, latencies, errors, args.think) for s in sittings))
-            elapsed = time.monotonic() - started
+            warm_until = started + args.warmup
+            until = warm_until + args.seconds
+            await asyncio.gather(
+                *(_candidate(server.base, s, until, warm_until, latencies, errors, args.think) for s in sittings)
+            )
+            elapsed = time.monotonic() - warm_until
     backend = url.split(":", 1)[0]
     print(f"autosave: {backend}, {args.workers} worker(s), {args.candidates} candidates, {elapsed:.1f} s")
     print(f"  acknowledged saves: {len(latencies)} ({len(latencies) / elapsed:.0f}/s), errors: {len(errors)}")

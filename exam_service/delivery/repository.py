@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exam_service.delivery import timing
 from exam_service.delivery.state import NOT_STARTED
 from exam_service.models import (
     Attempt,
@@ -59,15 +60,20 @@ class AttemptRepository:
         return attempt
 
     async def sweep_candidates(self, now: datetime) -> list[Attempt]:
-        """Attempts the sweeper must look at: every running one, and unstarted ones in closed windows."""
-        running = select(Attempt.id).where(Attempt.state == AttemptState.in_progress)
+        """Attempts the sweeper must act on: overdue running ones, unstarted ones in closed windows.
+
+        One read selects them; only those are locked, so a sweep costs little while many
+        candidates are sitting.
+        """
+        running = select(Attempt).where(Attempt.state == AttemptState.in_progress)
         unstarted = (
             select(Attempt.id)
             .join(ExamWindow, ExamWindow.id == Attempt.window_id)
             .where(Attempt.state.in_(NOT_STARTED), ExamWindow.closes_at <= now)
         )
-        ids = list((await self.session.execute(running.union(unstarted))).scalars())
-        return [a for a in [await self.get(i) for i in ids] if a is not None]
+        due = [a.id for a in (await self.session.execute(running)).scalars() if timing.overdue(a, now)]
+        due += list((await self.session.execute(unstarted)).scalars())
+        return [a for a in [await self.get(i) for i in due] if a is not None]
 
     async def record_transition(self, transition: AttemptTransition) -> None:
         self.session.add(transition)
