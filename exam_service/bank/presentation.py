@@ -14,15 +14,16 @@ CANDIDATE_FIELDS = ("type", "stem", "points", "unit", "estimated_minutes", "answ
 LETTERS = string.ascii_uppercase
 
 
-def _labels(kind: str, count: int) -> list[str]:
-    return [str(i + 1) for i in range(count)] if kind == "premises" else list(LETTERS[:count])
+def labels(list_name: str, count: int) -> list[str]:
+    """The labels a candidate sees on one list: premises 1, 2, 3...; everything else A, B, C..."""
+    return [str(i + 1) for i in range(count)] if list_name == "premises" else list(LETTERS[:count])
 
 
 def _shown(payload: dict[str, Any], list_name: str, order: list[str]) -> list[dict[str, str]]:
     by_id = {o["id"]: o["text"] for o in payload[list_name]}
     return [
         {"id": label, "text": by_id[authored]}
-        for label, authored in zip(_labels(list_name, len(order)), order, strict=True)
+        for label, authored in zip(labels(list_name, len(order)), order, strict=True)
     ]
 
 
@@ -44,8 +45,8 @@ def to_authored(payload: dict[str, Any], presentation: dict[str, list[str]], res
 
     def lookup(list_name: str, label: Any) -> str | None:
         order = presentation.get(list_name, [])
-        labels = _labels(list_name, len(order))
-        return order[labels.index(label)] if isinstance(label, str) and label in labels else None
+        shown = labels(list_name, len(order))
+        return order[shown.index(label)] if isinstance(label, str) and label in shown else None
 
     if kind == "single_choice":
         return lookup("options", response)

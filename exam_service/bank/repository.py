@@ -20,9 +20,6 @@ class ItemRepository:
         statement = select(ItemVersion).where(ItemVersion.item_id == item_id, ItemVersion.version == version)
         return (await self.session.execute(statement)).scalar_one_or_none()
 
-    async def get_version_by_id(self, version_id: uuid.UUID) -> ItemVersion | None:
-        return await self.session.get(ItemVersion, version_id)
-
     async def versions_by_ids(self, version_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ItemVersion]:
         statement = select(ItemVersion).where(ItemVersion.id.in_(version_ids))
         return {v.id: v for v in (await self.session.execute(statement)).scalars()}

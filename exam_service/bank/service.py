@@ -243,7 +243,8 @@ async def create_form(
     candidate_id: uuid.UUID,
     clock: Clock,
     seed: int | None = None,
-) -> Form:
+) -> tuple[Form, list[int]]:
+    """Assembles and saves a candidate's form; returns it with its question positions."""
     if blueprint_row.status is not VersionStatus.published:
         raise BadRequest(f"blueprint {blueprint_row.key} v{blueprint_row.version} is retired")
     seed, assembled = await assemble_for(session, blueprint_row, candidate_id, seed)
@@ -264,7 +265,7 @@ async def create_form(
         )
         for a in assembled
     ]
-    return await FormRepository(session).add(form, items)
+    return await FormRepository(session).add(form, items), [row.position for row in items]
 
 
 async def form_items(

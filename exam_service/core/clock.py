@@ -28,8 +28,3 @@ class FrozenClock:
 
     def set(self, moment: datetime) -> None:
         self._now = moment
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite returns naive datetimes; every stored time is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

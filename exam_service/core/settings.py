@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     token_issuer: str = "exam-service"
     token_audience: str = "exam-service-api"
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # a signed-in session is refreshed token by token, for at most this long after the password
+    session_hours: float = Field(default=12, gt=0, le=72)
 
     allowed_origins: list[str] = []
     public_base_url: str = "http://127.0.0.1:8000"

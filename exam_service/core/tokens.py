@@ -33,6 +33,7 @@ class TokenClaims:
     issued_at: datetime
     expires_at: datetime
     token_type: str
+    authenticated_at: datetime  # when the password was checked; refreshed tokens keep it
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,14 @@ class TokenCodec:
         return cls(algorithm, signing, verifying, settings.token_issuer, settings.token_audience)
 
     def encode(
-        self, *, subject: str, role: str, now: datetime, lifetime: timedelta, token_type: str = ACCESS
+        self,
+        *,
+        subject: str,
+        role: str,
+        now: datetime,
+        lifetime: timedelta,
+        token_type: str = ACCESS,
+        authenticated_at: datetime | None = None,
     ) -> tuple[str, TokenClaims]:
         claims = TokenClaims(
             subject=subject,
@@ -68,6 +76,7 @@ class TokenCodec:
             issued_at=now,
             expires_at=now + lifetime,
             token_type=token_type,
+            authenticated_at=authenticated_at or now,
         )
         payload = {
             "iss": self.issuer,
@@ -78,6 +87,7 @@ class TokenCodec:
             "exp": int(claims.expires_at.timestamp()),
             "jti": claims.token_id,
             "typ": token_type,
+            "auth_time": int(claims.authenticated_at.timestamp()),
         }
         return jwt.encode(payload, self.signing_key, algorithm=self.algorithm), claims
 
@@ -117,8 +127,9 @@ class TokenCodec:
         try:
             expires_at = datetime.fromtimestamp(int(payload["exp"]), tz=now.tzinfo)
             issued_at = datetime.fromtimestamp(int(payload["iat"]), tz=now.tzinfo)
+            authenticated_at = datetime.fromtimestamp(int(payload.get("auth_time", payload["iat"])), tz=now.tzinfo)
         except (TypeError, ValueError) as exc:
-            raise InvalidToken("exp and iat must be numbers") from exc
+            raise InvalidToken("exp, iat and auth_time must be numbers") from exc
         if expires_at <= now:
             raise InvalidToken("token has expired")
         if issued_at > now + timedelta(seconds=30):
@@ -130,4 +141,5 @@ class TokenCodec:
             issued_at=issued_at,
             expires_at=expires_at,
             token_type=str(payload["typ"]),
+            authenticated_at=authenticated_at,
         )

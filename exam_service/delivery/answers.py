@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,7 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exam_service.bank import service as bank_service
-from exam_service.bank.presentation import candidate_view
+from exam_service.bank.presentation import candidate_view, labels
 from exam_service.core.clock import Clock
 from exam_service.core.errors import Conflict, NotFound, Unprocessable
 from exam_service.delivery import timing
@@ -91,18 +92,20 @@ async def save(
             raise Conflict("the time limit has passed; this answer was not saved", state=attempt.state.value)
         raise Conflict(f"answers cannot be saved while the attempt is {attempt.state.value}", state=attempt.state.value)
     row, version = await _item_at(session, attempt, position)
-    _check_shape(version.payload, row.presentation, value)
+    check_shape(version.payload, row.presentation, value)
     warnings = await note_client(session, attempt, client_session, now)
     responses = ResponseRepository(session)
     applied = await responses.apply_if_newer(attempt.id, position, revision, value, now)
     if time_spent_seconds is not None:
         await responses.record_time(attempt.id, position, time_spent_seconds)
+    if applied:
+        return SaveOutcome(position, True, revision, warnings)
     stored = await responses.get(attempt.id, position)
     assert stored is not None
-    return SaveOutcome(position, applied, stored.revision, warnings)
+    return SaveOutcome(position, False, stored.revision, warnings)
 
 
-async def set_flag(session: AsyncSession, attempt: Attempt, position: int, flagged: bool, clock: Clock) -> None:
+async def set_flag(session: AsyncSession, attempt: Attempt, position: int, flagged: bool) -> None:
     if attempt.state is not AttemptState.in_progress:
         raise Conflict(f"flags cannot change while the attempt is {attempt.state.value}", state=attempt.state.value)
     await _item_at(session, attempt, position)
@@ -127,35 +130,46 @@ def _bad(message: str) -> Unprocessable:
     return Unprocessable(f"value: {message}", field="value")
 
 
-def _check_shape(payload: dict[str, Any], presentation: dict[str, list[str]], value: Any) -> None:
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def check_shape(payload: dict[str, Any], presentation: dict[str, list[str]], value: Any) -> None:
     """Refuses answers that cannot belong to this question; ``None`` clears an answer."""
     if value is None:
         return
     kind = payload["type"]
-    labels = [chr(ord("A") + i) for i in range(len(presentation.get("options", [])))]
-    if kind == "single_choice" and value not in labels:
-        raise _bad(f"must be one of {', '.join(labels)}")
+    options = labels("options", len(presentation.get("options", [])))
+    if kind == "single_choice" and value not in options:
+        raise _bad(f"must be one of {', '.join(options)}")
     if kind == "multiple_response" and not (
-        isinstance(value, list) and len(set(value)) == len(value) and all(v in labels for v in value)
+        _strings(value) and len(set(value)) == len(value) and set(value) <= set(options)
     ):
-        raise _bad(f"must be a list of distinct choices from {', '.join(labels)}")
-    if kind == "ordering" and not (isinstance(value, list) and sorted(value) == labels):
-        raise _bad(f"must list every one of {', '.join(labels)} once, in your order")
-    if kind == "true_false" and value not in ("true", "false", True, False):
+        raise _bad(f"must be a list of distinct choices from {', '.join(options)}")
+    if kind == "ordering" and not (_strings(value) and sorted(value) == options):
+        raise _bad(f"must list every one of {', '.join(options)} once, in your order")
+    if kind == "true_false" and not (isinstance(value, bool) or value in ("true", "false")):
         raise _bad("must be true or false")
     if kind == "matching":
-        premises = [str(i + 1) for i in range(len(presentation["premises"]))]
-        responses = [chr(ord("A") + i) for i in range(len(presentation["responses"]))]
+        premises = labels("premises", len(presentation["premises"]))
+        responses = labels("responses", len(presentation["responses"]))
         if not (isinstance(value, dict) and all(p in premises and r in responses for p, r in value.items())):
             raise _bad(f"must map premises {', '.join(premises)} to responses {', '.join(responses)}")
-    if kind == "numeric" and (
-        isinstance(value, bool) or not isinstance(value, int | float | str) or len(str(value)) > 40
-    ):
-        raise _bad("must be a number")
+    if kind == "numeric" and not _number(value):
+        raise _bad("must be a finite number")
     if kind == "short_text" and not (isinstance(value, str) and len(value) <= MAX_TEXT):
         raise _bad(f"must be text of at most {MAX_TEXT} characters")
     if kind == "performance_task":
         _check_files(payload, value)
+
+
+def _number(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float | str) or len(str(value)) > 40:
+        return False
+    try:
+        return math.isfinite(float(value)) if not isinstance(value, str) else True
+    except OverflowError:
+        return False
 
 
 def _check_files(payload: dict[str, Any], value: Any) -> None:

@@ -24,6 +24,7 @@ from exam_service.delivery.schemas import (
     SaveResult,
     SubmitResult,
 )
+from exam_service.delivery.state import SITTING
 from exam_service.identity.auth import CandidateUser
 from exam_service.models import Attempt, AttemptState
 
@@ -49,8 +50,8 @@ def status_of(attempt: Attempt, clock: Clock, warnings: list[str] | None = None)
 @router.get("/me/attempts", response_model=list[AttemptSummary])
 async def my_attempts(session: SessionDep, candidate: CandidateUser, clock: ClockDep) -> list[AttemptSummary]:
     summaries = []
-    for attempt, window in await AttemptRepository(session).for_candidate(candidate.id):
-        await delivery_service.enforce_clock(session, attempt, clock)
+    for listed, window in await AttemptRepository(session).for_candidate(candidate.id):
+        attempt = await delivery_service.settle(session, listed, window, clock)
         summaries.append(
             AttemptSummary(
                 **status_of(attempt, clock).model_dump(),
@@ -89,7 +90,7 @@ async def start(
 async def read_form(
     session: SessionDep, attempt: CandidateAttempt, clock: ClockDep, client_session: ClientSession = None
 ) -> FormRead:
-    if attempt.state not in (AttemptState.in_progress, AttemptState.paused):
+    if attempt.state not in SITTING:
         raise Conflict(
             f"the form is not available while the attempt is {attempt.state.value}", state=attempt.state.value
         )
@@ -130,7 +131,7 @@ async def save_response(
 async def flag(
     session: SessionDep, attempt: CandidateAttempt, position: Position, data: FlagRequest, clock: ClockDep
 ) -> AttemptStatus:
-    await answers.set_flag(session, attempt, position, data.flagged, clock)
+    await answers.set_flag(session, attempt, position, data.flagged)
     return status_of(attempt, clock)
 
 

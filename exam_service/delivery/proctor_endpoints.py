@@ -26,9 +26,7 @@ async def window_attempts(
 ) -> list[AttemptStatus]:
     window = await scheduling_service.get_window(session, window_id)
     attempts = await AttemptRepository(session).in_window(window.id)
-    for attempt in attempts:
-        await delivery_service.enforce_clock(session, attempt, clock)
-    return [status_of(a, clock) for a in attempts]
+    return [status_of(await delivery_service.settle(session, a, window, clock), clock) for a in attempts]
 
 
 @router.get("/attempts/{attempt_id}", response_model=AttemptStatus)

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exam_service.delivery import timing
@@ -23,13 +23,15 @@ class AttemptRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, attempt_id: uuid.UUID, *, candidate_id: uuid.UUID | None = None) -> Attempt | None:
+    async def get(
+        self, attempt_id: uuid.UUID, *, candidate_id: uuid.UUID | None = None, skip_locked: bool = False
+    ) -> Attempt | None:
         """Loads and locks the attempt; with ``candidate_id`` only that candidate's attempt matches.
 
         Every request on one attempt is serialised by the row lock (PostgreSQL) or the write
         lock (SQLite), so a save never races a submit or a pause.
         """
-        statement = select(Attempt).where(Attempt.id == attempt_id).with_for_update()
+        statement = select(Attempt).where(Attempt.id == attempt_id).with_for_update(skip_locked=skip_locked)
         if candidate_id is not None:
             statement = statement.where(Attempt.candidate_id == candidate_id)
         return (await self.session.execute(statement.execution_options(populate_existing=True))).scalar_one_or_none()
@@ -52,7 +54,8 @@ class AttemptRepository:
         return (await self.session.execute(statement)).scalar_one_or_none()
 
     async def count_in_window(self, window_id: uuid.UUID) -> int:
-        return len(await self.in_window(window_id))
+        statement = select(func.count()).select_from(Attempt).where(Attempt.window_id == window_id)
+        return int((await self.session.execute(statement)).scalar_one())
 
     async def add(self, attempt: Attempt) -> Attempt:
         self.session.add(attempt)
@@ -73,7 +76,9 @@ class AttemptRepository:
         )
         due = [a.id for a in (await self.session.execute(running)).scalars() if timing.overdue(a, now)]
         due += list((await self.session.execute(unstarted)).scalars())
-        return [a for a in [await self.get(i) for i in due] if a is not None]
+        # in id order, skipping rows a request holds: no deadlock, the next sweep takes them
+        locked = [await self.get(i, skip_locked=True) for i in sorted(set(due))]
+        return [a for a in locked if a is not None]
 
     async def record_transition(self, transition: AttemptTransition) -> None:
         self.session.add(transition)
@@ -153,6 +158,16 @@ class WindowRepository:
 
     async def get(self, window_id: uuid.UUID) -> ExamWindow | None:
         return await self.session.get(ExamWindow, window_id)
+
+    async def lock(self, window_id: uuid.UUID) -> ExamWindow | None:
+        """Serialises bookings of one window, so capacity holds under parallel requests."""
+        statement = (
+            select(ExamWindow)
+            .where(ExamWindow.id == window_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return (await self.session.execute(statement)).scalar_one_or_none()
 
     async def list(self, *, open_after: datetime | None = None) -> list[ExamWindow]:
         statement = select(ExamWindow).order_by(ExamWindow.opens_at)

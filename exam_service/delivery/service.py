@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -72,6 +73,21 @@ async def enforce_clock(session: AsyncSession, attempt: Attempt, clock: Clock) -
         )
 
 
+def clock_due(attempt: Attempt, window: ExamWindow, now: datetime) -> bool:
+    """Whether time has decided something about the attempt that is not yet recorded."""
+    return timing.overdue(attempt, now) or (attempt.state in state.NOT_STARTED and window.closes_at <= now)
+
+
+async def settle(session: AsyncSession, attempt: Attempt, window: ExamWindow, clock: Clock) -> Attempt:
+    """For attempts read in a list without locks: lock and apply the clock only where it is due."""
+    if not clock_due(attempt, window, clock.now()):
+        return attempt
+    locked = await AttemptRepository(session).get(attempt.id)
+    assert locked is not None
+    await enforce_clock(session, locked, clock)
+    return locked
+
+
 async def check_in(session: AsyncSession, attempt: Attempt, candidate: User, clock: Clock) -> None:
     window, now = await window_of(session, attempt), clock.now()
     if now < window.opens_at:
@@ -87,9 +103,8 @@ async def start(session: AsyncSession, attempt: Attempt, candidate: User, clock:
     if attempt.form_id is None:
         blueprint = await BlueprintRepository(session).get(window.blueprint_version_id)
         assert blueprint is not None
-        form = await bank_service.create_form(session, blueprint, candidate.id, clock)
+        form, positions = await bank_service.create_form(session, blueprint, candidate.id, clock)
         attempt.form_id = form.id
-        positions = [row.position for row, _version in await bank_service.form_items(session, form.id)]
         await ResponseRepository(session).create_empty(attempt.id, positions)
     if target is AttemptState.in_progress:
         await _begin_timing(session, attempt, window, candidate, now)
@@ -130,14 +145,15 @@ async def pause(session: AsyncSession, attempt: Attempt, proctor: User, reason: 
 async def resume(session: AsyncSession, attempt: Attempt, proctor: User, reason: str, clock: Clock) -> None:
     now = clock.now()
     if attempt.state is not AttemptState.paused:
-        state.check(attempt.state, AttemptState.paused)  # raises with the current state
+        raise state.IllegalTransition("only a paused attempt can be resumed", state=attempt.state.value)
     await transition(session, attempt, AttemptState.in_progress, Actor.of(proctor), reason, now)
     _close_pause(attempt, now)
 
 
 def _close_pause(attempt: Attempt, now: datetime) -> None:
     if attempt.paused_at is not None:
-        attempt.paused_seconds += int((now - attempt.paused_at).total_seconds())
+        # rounded up: a pause never costs the candidate a fraction of a second
+        attempt.paused_seconds += math.ceil((now - attempt.paused_at).total_seconds())
         attempt.paused_at = None
 
 

@@ -37,7 +37,3 @@ def check(current: S, target: S) -> None:
             state=current.value,
             requested=target.value,
         )
-
-
-def can(current: S, target: S) -> bool:
-    return target in TRANSITIONS[current]

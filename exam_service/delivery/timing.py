@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
+from exam_service.delivery.state import SITTING
 from exam_service.models import Attempt, AttemptState
 
 # saves that arrive this long after the deadline are still accepted (network latency)
@@ -33,7 +34,7 @@ def deadline(attempt: Attempt, now: datetime) -> datetime | None:
 
 def remaining_seconds(attempt: Attempt, now: datetime) -> int | None:
     """Whole seconds left; frozen while paused, 0 once past the deadline."""
-    if attempt.state not in (AttemptState.in_progress, AttemptState.paused):
+    if attempt.state not in SITTING:
         return None
     end = deadline(attempt, now)
     assert end is not None

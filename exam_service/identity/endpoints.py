@@ -39,6 +39,15 @@ async def issue_token(
     return TokenResponse(access_token=token, expires_in=lifetime, role=user.role)
 
 
+@router.post("/auth/refresh", response_model=TokenResponse)
+async def refresh_token(
+    caller: CurrentCaller, codec: TokenCodecDep, clock: ClockDep, settings: SettingsDep
+) -> TokenResponse:
+    token, claims = identity_service.refresh(caller.user, caller.claims, codec, clock, settings)
+    lifetime = int((claims.expires_at - claims.issued_at).total_seconds())
+    return TokenResponse(access_token=token, expires_in=lifetime, role=caller.user.role)
+
+
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
 async def logout(session: SessionDep, caller: CurrentCaller) -> None:
     await identity_service.logout(session, caller.claims)

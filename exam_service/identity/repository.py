@@ -3,7 +3,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exam_service.models import LoginThrottle, RevokedToken, Role, User
@@ -31,9 +33,6 @@ class UserRepository:
             statement = statement.where(User.role == role)
         return list((await self.session.execute(statement)).scalars())
 
-    async def count(self) -> int:
-        return int((await self.session.execute(select(func.count()).select_from(User))).scalar_one())
-
 
 class TokenRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -56,16 +55,20 @@ class ThrottleRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get_many(self, keys: list[str]) -> list[LoginThrottle]:
-        result = await self.session.execute(select(LoginThrottle).where(LoginThrottle.key.in_(keys)))
-        return list(result.scalars())
-
-    async def get(self, key: str) -> LoginThrottle | None:
-        return await self.session.get(LoginThrottle, key)
-
-    async def add(self, row: LoginThrottle) -> None:
-        self.session.add(row)
-        await self.session.flush()
+    async def lock(self, keys: list[str], now: datetime) -> list[LoginThrottle]:
+        """Creates missing records, then locks and returns them in key order (no deadlocks)."""
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        rows = [{"key": k, "failures": 0, "window_started_at": now, "last_failure_at": now} for k in keys]
+        await self.session.execute(insert(LoginThrottle).values(rows).on_conflict_do_nothing())
+        statement = (
+            select(LoginThrottle)
+            .where(LoginThrottle.key.in_(keys))
+            .order_by(LoginThrottle.key)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return list((await self.session.execute(statement)).scalars())
 
     async def purge_before(self, moment: datetime) -> None:
         """Drops records whose last failure is older than ``moment`` and that hold no lock."""

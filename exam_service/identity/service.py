@@ -57,27 +57,23 @@ async def login(
     clock: Clock,
     settings: Settings,
 ) -> tuple[str, TokenClaims, User]:
-    """Checks the throttle, the password and the account; a failure is recorded before raising.
+    """Counts the try, checks the password and the account, and refunds the try on success.
 
-    Login keeps its own short transactions rather than the request's: the record of a failed
+    Login keeps its own short transactions rather than the request's: the count of a failed
     try must be committed although the request ends in an error.
     """
     keys = throttle.throttle_keys(email, address)
     async with sessionmaker() as session, session.begin():
-        await throttle.ensure_allowed(ThrottleRepository(session), keys, clock.now(), settings)
-        user = await UserRepository(session).get_by_email(email)
+        await throttle.admit(ThrottleRepository(session), keys, clock.now(), settings)
+        user = await UserRepository(session).get_by_email(email) if len(email) <= 254 else None
         stored_hash = user.password_hash if user is not None else None
 
     password_ok = await run_in_threadpool(verify_password, password, stored_hash)
     now = clock.now()
-    async with sessionmaker() as session, session.begin():
-        repo = ThrottleRepository(session)
-        if user is None or not password_ok or not user.is_active:
-            await throttle.record_failure(repo, keys, now, settings)
-        else:
-            await repo.clear(keys[0])
     if user is None or not password_ok or not user.is_active:
         raise NotAuthenticated("Incorrect email or password")
+    async with sessionmaker() as session, session.begin():
+        await throttle.refund(ThrottleRepository(session), keys, now, settings)
     token, claims = codec.encode(
         subject=str(user.id),
         role=user.role.value,
@@ -99,6 +95,25 @@ async def resolve_token(session: AsyncSession, token: str, codec: TokenCodec, cl
     if user is None or not user.is_active or user.role.value != claims.role:
         raise NotAuthenticated("Invalid or expired token")
     return user, claims
+
+
+def refresh(
+    caller: User, claims: TokenClaims, codec: TokenCodec, clock: Clock, settings: Settings
+) -> tuple[str, TokenClaims]:
+    """A fresh token for a signed-in user, so a sitting outlives one token's lifetime.
+
+    The session as a whole still ends ``session_hours`` after the password was checked.
+    """
+    now = clock.now()
+    if now - claims.authenticated_at >= timedelta(hours=settings.session_hours):
+        raise NotAuthenticated("The session has ended; please sign in again")
+    return codec.encode(
+        subject=str(caller.id),
+        role=caller.role.value,
+        now=now,
+        lifetime=timedelta(minutes=settings.access_token_minutes),
+        authenticated_at=claims.authenticated_at,
+    )
 
 
 async def logout(session: AsyncSession, claims: TokenClaims) -> None:

@@ -67,6 +67,7 @@ async def register(session: AsyncSession, window: ExamWindow, candidate: User, a
     if window.closes_at <= now:
         raise Conflict("the window has closed")
     attempts = AttemptRepository(session)
+    await WindowRepository(session).lock(window.id)
     if await attempts.find(window.id, candidate.id) is not None:
         raise Conflict("already registered for this window")
     await check_prerequisite(session, candidate, window.tier, clock)

@@ -54,7 +54,7 @@ async def test_editing_one_item_publishes_exactly_one_version_and_old_forms_keep
     candidate = await make_user(sessionmaker, clock, Role.candidate)
     async with sessionmaker() as session, session.begin():
         row = await bank_service.latest_blueprint(session, "mlocp-foundation")
-        form = await bank_service.create_form(session, row, candidate.id, clock, seed=7)
+        form, _positions = await bank_service.create_form(session, row, candidate.id, clock, seed=7)
     edited = [dict(p) for p in bank]
     target = next(p for p in edited if p["id"] == "F-CONT-001")
     target["stem"] = "A reworded question about containers and their layers?"

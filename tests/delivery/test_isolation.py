@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -46,8 +47,21 @@ async def test_candidates_cannot_use_staff_routes(
     extend = await client.post(f"{s.staff_url}/extend", headers=s.headers, json={"minutes": 60, "reason": "me"})
     assert extend.status_code == 403
     assert (await client.get(f"{s.staff_url}/transitions", headers=s.headers)).status_code == 403
-    window = await client.post("/api/v1/windows", headers=s.headers, json={})
-    assert window.status_code in (403, 422)
+    window = await client.post(
+        "/api/v1/windows",
+        headers=s.headers,
+        json={
+            "title": "Mine",
+            "blueprint": "mlocp-foundation",
+            "opens_at": s.clock.now().isoformat(),
+            "closes_at": (s.clock.now() + timedelta(hours=1)).isoformat(),
+        },
+    )
+    assert window.status_code == 403
+    registration = await client.post(
+        f"/api/v1/windows/{s.window_id}/registrations", headers=s.headers, json={"candidate_id": str(s.candidate.id)}
+    )
+    assert registration.status_code == 403
     waiver = await client.post(
         "/api/v1/waivers",
         headers=s.headers,

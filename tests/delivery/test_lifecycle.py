@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import httpx
@@ -249,3 +250,33 @@ async def test_a_window_pins_a_blueprint_version_the_pool_can_fill(
         },
     )
     assert (past.status_code, past.json()["field"]) == (409, "closes_at")
+
+
+async def test_parallel_bookings_never_overfill_a_window(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock
+) -> None:
+    await seed_bank(sessionmaker, clock)
+    _, admin = await auth_headers(client, sessionmaker, clock, Role.admin)
+    window = await open_window(client, admin, clock, capacity=3)
+    candidates = [(await auth_headers(client, sessionmaker, clock, Role.candidate))[1] for _ in range(8)]
+    booked = await asyncio.gather(
+        *(client.post(f"/api/v1/windows/{window}/bookings", headers=h) for h in candidates + candidates[:2])
+    )
+    codes = sorted(r.status_code for r in booked)
+    assert codes == [201] * 3 + [409] * 7
+    listed = (await client.get(f"/api/v1/proctoring/windows/{window}/attempts", headers=admin)).json()
+    assert len(listed) == 3
+
+
+async def test_reading_lists_after_the_deadline_submits_once(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock
+) -> None:
+    s = await sitting(client, sessionmaker, clock)
+    clock.advance(seconds=LIMIT + 60)
+    await asyncio.gather(
+        *(client.get("/api/v1/me/attempts", headers=s.headers) for _ in range(5)),
+        client.get(f"/api/v1/proctoring/windows/{s.window_id}/attempts", headers=s.proctor),
+        client.get(s.url, headers=s.headers),
+    )
+    history = (await client.get(f"{s.staff_url}/transitions", headers=s.proctor)).json()
+    assert [t["to_state"] for t in history].count("submitted") == 1

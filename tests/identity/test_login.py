@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 from sqlalchemy import select
@@ -113,3 +115,24 @@ async def test_the_sweeper_forgets_expired_revocations_and_old_failures(
     async with sessionmaker() as session:
         assert (await session.execute(select(RevokedToken))).scalars().all() == []
         assert (await session.execute(select(LoginThrottle))).scalars().all() == []
+
+
+async def test_parallel_guesses_are_each_counted_and_throttled(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock
+) -> None:
+    user = await make_user(sessionmaker, clock)
+    responses = await asyncio.gather(*(login(client, user.email, f"guess number {n:04d}") for n in range(30)))
+    codes = sorted(r.status_code for r in responses)
+    # the throttle lets five through before it slows the account (and this address) down
+    assert codes.count(401) == 5
+    assert codes.count(429) == 25
+    async with sessionmaker() as session:
+        rows = {row.key.split(":")[0]: row.failures for row in (await session.execute(select(LoginThrottle))).scalars()}
+    assert rows == {"account": 5, "address": 5}
+
+
+async def test_absurd_usernames_are_refused_like_wrong_passwords(client: httpx.AsyncClient) -> None:
+    for username in ("x" * 5000 + "@example.org", "ünïcödé@例え.jp", "' OR 1=1 --"):
+        response = await login(client, username, "whatever password")
+        assert response.status_code == 401
+        assert response.json()["detail"] == "Incorrect email or password"

@@ -3,10 +3,31 @@
 
 const Api = (() => {
   const TOKEN = "exam.token";
+  const EXPIRES = "exam.token.expires";
 
   function token() { return sessionStorage.getItem(TOKEN); }
-  function signIn(accessToken) { sessionStorage.setItem(TOKEN, accessToken); }
-  function signOut() { sessionStorage.removeItem(TOKEN); location.assign("/login"); }
+  function signIn(grant) {
+    sessionStorage.setItem(TOKEN, grant.access_token);
+    sessionStorage.setItem(EXPIRES, String(Date.now() + grant.expires_in * 1000));
+  }
+  // Unsent answers stay in localStorage when a session simply expires; an explicit sign-out
+  // (clearAnswers) also removes them, so the next person at a shared machine cannot read them.
+  function signOut(clearAnswers = false) {
+    sessionStorage.removeItem(TOKEN);
+    if (clearAnswers) forget("exam.");
+    location.assign("/login");
+  }
+  function forget(prefix) {
+    for (const name of Object.keys(localStorage)) if (name.startsWith(prefix)) localStorage.removeItem(name);
+  }
+
+  // Tokens are short-lived; a page that stays open (an exam) renews its token before it lapses.
+  async function keepFresh() {
+    const expires = Number(sessionStorage.getItem(EXPIRES) || 0);
+    if (!token() || expires - Date.now() > 3 * 60 * 1000) return;
+    try { signIn(await request("POST", "/api/v1/auth/refresh")); } catch (error) { /* the next call decides */ }
+  }
+  setInterval(keepFresh, 30 * 1000);
 
   // One id per browser tab, kept across reloads, so the server can tell a second browser apart.
   function clientSession() {
@@ -40,7 +61,7 @@ const Api = (() => {
   function requireSignIn() { if (!token()) location.assign("/login"); }
 
   return {
-    token, signIn, signOut, requireSignIn, ApiError, clientSession,
+    token, signIn, signOut, forget, requireSignIn, ApiError, clientSession,
     get: (path) => request("GET", path),
     post: (path, body) => request("POST", path, body),
     put: (path, body) => request("PUT", path, body),

@@ -2,7 +2,7 @@
 
 Api.requireSignIn();
 document.getElementById("logout").addEventListener("click", async () => {
-  try { await Api.post("/api/v1/auth/logout"); } finally { Api.signOut(); }
+  try { await Api.post("/api/v1/auth/logout"); } finally { Api.signOut(true); }
 });
 
 const LABELS = {

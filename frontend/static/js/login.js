@@ -15,6 +15,6 @@ document.getElementById("login").addEventListener("submit", async (event) => {
     error.hidden = false;
     return;
   }
-  Api.signIn(body.access_token);
+  Api.signIn(body);
   location.assign(body.role === "candidate" ? "/exams" : "/docs");
 });

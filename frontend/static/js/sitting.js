@@ -58,11 +58,13 @@ function updateOverview() {
 }
 
 function syncClock(status) {
+  const resumed = clock.state !== null && clock.state !== "in_progress" && status.state === "in_progress";
   clock = { remaining: status.remaining_seconds, at: performance.now(), state: status.state };
   if (status.warnings && status.warnings.length) banner(status.warnings.join(" "));
   $("paused").hidden = status.state !== "paused";
   setDisabled(status.state !== "in_progress");
   if (!["in_progress", "paused"].includes(status.state)) finish(status.state);
+  if (resumed) flush(); // answers given while paused go out now
 }
 
 function tick() {
@@ -87,6 +89,7 @@ function finish(state) {
   $("clock").textContent = "finished";
   setDisabled(true);
   $("submit").hidden = true;
+  Api.forget(`exam.${attemptId}.`); // nothing of the answers stays on this machine
 }
 
 function setDisabled(disabled) {
@@ -111,6 +114,7 @@ function record(position, value) {
 
 async function send(position) {
   const entry = pending[position];
+  entry.tries = (entry.tries || 0) + 1;
   inFlight.add(position);
   let again = false;
   try {
@@ -119,13 +123,19 @@ async function send(position) {
     });
     setConnection(true);
     retryDelay = 1000;
-    if (pending[position] && pending[position].revision <= result.stored_revision) {
-      delete pending[position];
-      keep("pending", pending);
-    }
-    revisions[position] = Math.max(revisions[position] || 0, result.stored_revision);
+    // Not applied: the server already holds this revision or a later one. After a retry with
+    // the same revision that is this tab's own earlier delivery whose acknowledgement was lost;
+    // otherwise another window saved a newer answer, which the server rightly keeps.
+    const ours = result.applied || (entry.tries > 1 && result.stored_revision === entry.revision);
+    if (pending[position] === entry) delete pending[position];
+    keep("pending", pending);
+    revisions[position] = Math.max(revisions[position] || 0, result.stored_revision, pending[position]?.revision || 0);
     again = Boolean(pending[position]); // a newer answer arrived while this one was in flight
-    markState(position, again ? "pending" : "saved", again ? "saving..." : "saved");
+    if (!ours && !again) {
+      markState(position, "failed", "not saved: another window saved a newer answer; reload to see it");
+    } else {
+      markState(position, again ? "pending" : "saved", again ? "saving..." : "saved");
+    }
     if (result.remaining_seconds !== null) syncClock({ ...result, state: "in_progress" });
     if (result.warnings.length) banner(result.warnings.join(" "));
   } catch (error) {
