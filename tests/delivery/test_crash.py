@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
-import sys
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,42 +13,9 @@ import httpx
 import pytest
 
 from tests.delivery.helpers import value_for
-from tests.test_cli import _free_port
+from tests.servers import Server, run_cli
 
 pytestmark = pytest.mark.slow
-EXE = [sys.executable, "-m", "exam_service.cli"]
-
-
-class Server:
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env, self.log = env, log
-        self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [*EXE, "serve", "--port", str(self.port)], env=self.env, stdout=log, stderr=log
-            )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.base}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise AssertionError(f"server did not start: {self.log.read_text()[-2000:]}")
-
-    def kill(self) -> None:
-        assert self.process is not None
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
 
 
 def _token(base: str, email: str, password: str) -> dict[str, str]:
@@ -110,9 +73,7 @@ def _saver(
 
 async def test_acknowledged_saves_survive_sigkill(database_url: str, tmp_path: Path) -> None:
     env = {**os.environ, "EXAM_DATABASE_URL": database_url, "EXAM_LOG_JSON": "false"}
-    demo = await asyncio.to_thread(
-        subprocess.run, [*EXE, "demo"], env=env, capture_output=True, text=True, timeout=300, check=False
-    )
+    demo = await asyncio.to_thread(run_cli, ["demo"], env)
     assert demo.returncode == 0, demo.stdout + demo.stderr
     server = Server(env, tmp_path / "server.log")
     try:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,17 +11,16 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.delivery.test_crash import Server
+from tests.servers import Server, run_cli
 from tests.web.browser import chromium
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-EXE = [sys.executable, "-m", "exam_service.cli"]
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
     env = {**os.environ, "EXAM_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/web.db", "EXAM_LOG_JSON": "false"}
-    demo = subprocess.run([*EXE, "demo"], env=env, capture_output=True, text=True, timeout=300, check=False)
+    demo = run_cli(["demo"], env)
     assert demo.returncode == 0, demo.stderr
     running = Server(env, tmp_path / "server.log")
     running.start()
