@@ -139,7 +139,7 @@ def demo() -> None:
         table.add_row(role.value, email, password)
     console.print(table)
     for line in windows:
-        console.print(line)
+        console.print(line, soft_wrap=True)
     console.print(f"Sign in at {settings.public_base_url} - API docs at {settings.public_base_url}/docs")
 
 
