@@ -43,11 +43,6 @@ class Conflict(ExamServiceError):
     error = "conflict"
 
 
-class Gone(ExamServiceError):
-    status_code = 410
-    error = "gone"
-
-
 class Unprocessable(ExamServiceError):
     status_code = 422
     error = "validation_error"

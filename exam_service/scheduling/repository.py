@@ -34,8 +34,3 @@ class PrerequisiteRepository:
         self.session.add(waiver)
         await self.session.flush()
         return waiver
-
-    async def add_credential(self, credential: Credential) -> Credential:
-        self.session.add(credential)
-        await self.session.flush()
-        return credential
