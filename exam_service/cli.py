@@ -24,12 +24,15 @@ from exam_service.core.errors import Conflict
 from exam_service.core.migrate import upgrade_database
 from exam_service.core.settings import Settings, get_settings
 from exam_service.delivery import service as delivery_service
-from exam_service.delivery.repository import AttemptRepository, WindowRepository
+from exam_service.delivery.repository import AttemptRepository
 from exam_service.identity import service as identity_service
 from exam_service.identity.repository import UserRepository
 from exam_service.identity.schemas import UserCreate
 from exam_service.models import Role
+from exam_service.proctoring import snapshots
+from exam_service.proctoring.snapshots import LocalStorage
 from exam_service.scheduling import service as scheduling_service
+from exam_service.scheduling.repository import WindowRepository
 from exam_service.scheduling.schemas import WindowCreate
 
 app = typer.Typer(help="MLOCP remote proctored exam service.", no_args_is_help=True)
@@ -37,6 +40,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+snapshots_app = typer.Typer(help="Webcam snapshots.", no_args_is_help=True)
+app.add_typer(snapshots_app, name="snapshots")
 app.add_typer(bank_commands.app, name="bank")
 console = Console()
 
@@ -76,6 +81,8 @@ def serve(
         workers=workers,
         log_config=None,
         proxy_headers=True,
+        # frames above this are refused by uvicorn itself; the channels refuse smaller ones (1009)
+        ws_max_size=max(64 * 1024, settings.ws_max_message_bytes * 2),
     )
 
 
@@ -113,6 +120,18 @@ def sweep() -> None:
     console.print(f"submitted {counts.get('submitted', 0)}, expired {counts.get('expired', 0)}")
 
 
+@snapshots_app.command("purge")
+def snapshots_purge() -> None:
+    """Delete webcam snapshots older than EXAM_SNAPSHOT_RETENTION_DAYS."""
+    settings = get_settings()
+    storage = LocalStorage(Path(settings.snapshot_dir))
+    removed = run_with_session(
+        settings,
+        lambda session: snapshots.purge(session, storage, settings.snapshot_retention_days, SystemClock()),
+    )
+    console.print(f"removed {removed} snapshot(s) older than {settings.snapshot_retention_days} days")
+
+
 @app.command()
 def demo() -> None:
     """Migrate, load the question bank, create demo accounts for every role and print them."""
@@ -147,6 +166,7 @@ DEMO_WINDOWS = (
     ("Foundation - self-paced demo", False, "candidate@example.org"),
     ("Foundation - proctored demo", True, "candidate2@example.org"),
 )
+DEMO_WEBCAM_SECONDS = 10
 
 
 async def _ensure_demo_windows(session: AsyncSession) -> list[str]:
@@ -155,6 +175,7 @@ async def _ensure_demo_windows(session: AsyncSession) -> list[str]:
         return ["No Foundation blueprint loaded: no demo windows."]
     clock, users = SystemClock(), UserRepository(session)
     admin = await users.get_by_email("admin@example.org")
+    proctor = await users.get_by_email("proctor@example.org")
     assert admin is not None
     existing = {w.title: w for w in await WindowRepository(session).list()}
     lines = []
@@ -168,13 +189,17 @@ async def _ensure_demo_windows(session: AsyncSession) -> list[str]:
                 opens_at=now - timedelta(hours=1),
                 closes_at=now + timedelta(days=30),
                 proctored=proctored,
+                webcam_interval_seconds=DEMO_WEBCAM_SECONDS if proctored else None,
             )
             window = await scheduling_service.create_window(session, admin, data, clock)
+        if proctored and proctor is not None:
+            await scheduling_service.assign_proctor(session, window, proctor.id, admin, clock)
         candidate = await users.get_by_email(email)
         assert candidate is not None
         if await AttemptRepository(session).find(window.id, candidate.id) is None:
-            await scheduling_service.register(session, window, candidate, admin, clock)
-        lines.append(f"{title}: {email} is registered (window {window.id})")
+            await delivery_service.register(session, window, candidate, admin, clock)
+        watched = " - proctor@example.org watches it at /proctor" if proctored else ""
+        lines.append(f"{title}: {email} is registered (window {window.id}){watched}")
     return lines
 
 

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -23,10 +24,13 @@ from exam_service.core.paths import project_root
 from exam_service.core.settings import Settings, get_settings
 from exam_service.core.tokens import TokenCodec
 from exam_service.delivery.endpoints import router as delivery_router
-from exam_service.delivery.proctor_endpoints import router as proctoring_router
 from exam_service.delivery.sweeper import run_sweeper
 from exam_service.identity.endpoints import router as identity_router
 from exam_service.ops.endpoints import router as ops_router
+from exam_service.proctoring.channels import router as channels_router
+from exam_service.proctoring.endpoints import router as proctoring_router
+from exam_service.proctoring.hub import Hub
+from exam_service.proctoring.snapshots import LocalStorage
 from exam_service.scheduling.endpoints import router as scheduling_router
 from exam_service.web.endpoints import router as web_router
 
@@ -37,6 +41,7 @@ ROUTERS = (
     scheduling_router,
     delivery_router,
     proctoring_router,
+    channels_router,
     web_router,
 )
 
@@ -50,8 +55,10 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url, echo=settings.database_echo)
         app.state.engine = engine
-        app.state.sessionmaker = create_sessionmaker(engine)
         app.state.broker = broker or create_broker(settings.redis_url)
+        app.state.sessionmaker = create_sessionmaker(engine, app.state.broker)
+        app.state.hub = Hub(app.state.broker, settings.presence_interval_seconds)
+        await app.state.hub.start()
         sweeper = None
         if settings.sweep_interval_seconds > 0:
             sweeper = asyncio.create_task(
@@ -60,6 +67,7 @@ def create_app(
         try:
             yield
         finally:
+            await app.state.hub.stop()
             if sweeper is not None:
                 sweeper.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -79,6 +87,7 @@ def create_app(
     app.state.clock = clock or SystemClock()
     app.state.token_codec = TokenCodec.from_settings(settings)
     app.state.metrics = Metrics(CollectorRegistry())
+    app.state.snapshot_storage = LocalStorage(Path(settings.snapshot_dir))
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

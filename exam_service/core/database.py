@@ -1,11 +1,18 @@
-"""Engine and session factory (built in the app's lifespan), and the per-request session."""
+"""Engine and session factory (built in the app's lifespan), and the per-request session.
+
+Side effects wait for the commit: a service stages broker messages on its session
+(``publish_after_commit``); they go out once the transaction has committed and are dropped
+if it rolls back, so nothing is announced that the database does not hold.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import event
@@ -13,6 +20,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 T = TypeVar("T")
+
+
+class Publisher(Protocol):
+    async def publish(self, channel: str, message: dict[str, Any]) -> None: ...
+
+
+logger = logging.getLogger("exam_service.database")
+_STAGED = "staged_messages"
+_BROKER = "broker"
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -64,16 +80,59 @@ class QueuedSession(AsyncSession):
                 lock.release()
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    info = {"write_lock": asyncio.Lock()} if engine.dialect.name == "sqlite" else {}
+def create_sessionmaker(engine: AsyncEngine, broker: Publisher | None = None) -> async_sessionmaker[AsyncSession]:
+    """Sessions that publish their staged messages on ``broker`` after commit (none: dropped)."""
+    info: dict[str, Any] = {_BROKER: broker}
+    if engine.dialect.name == "sqlite":
+        info["write_lock"] = asyncio.Lock()
     return async_sessionmaker(engine, class_=QueuedSession, expire_on_commit=False, autoflush=False, info=info)
+
+
+def publish_after_commit(session: AsyncSession, channel: str, message: dict[str, Any]) -> None:
+    """Stages a broker message; it leaves only if the current transaction commits."""
+    session.info.setdefault(_STAGED, []).append((channel, message))
+
+
+async def checkpoint(session: AsyncSession) -> None:
+    """Commits now and publishes what was staged: for decisions that must stand on their own.
+
+    The clock's auto-submit uses it, so a request refused afterwards cannot undo the decision.
+    """
+    await session.commit()
+    staged: list[tuple[str, dict[str, Any]]] = session.info.pop(_STAGED, [])
+    broker: Publisher | None = session.info.get(_BROKER)
+    if broker is None:
+        return
+    for channel, message in staged:
+        try:
+            await broker.publish(channel, message)
+        except Exception:  # the log holds the event; subscribers fill gaps from it
+            logger.exception("publishing after commit failed", extra={"channel": channel})
+
+
+async def rollback(session: AsyncSession) -> None:
+    session.info.pop(_STAGED, None)
+    await session.rollback()
+
+
+@asynccontextmanager
+async def transaction(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One unit of work outside a request (sweeper, WebSocket message): commit and publish, or roll back."""
+    async with sessionmaker() as session:
+        try:
+            yield session
+        except BaseException:
+            await rollback(session)
+            raise
+        else:
+            await checkpoint(session)
 
 
 async def run_in_transaction(url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """For commands: one engine, one transaction, committed only if ``work`` succeeds."""
     engine = create_engine(url)
     try:
-        async with create_sessionmaker(engine)() as session, session.begin():
+        async with transaction(create_sessionmaker(engine)) as session:
             return await work(session)
     finally:
         await engine.dispose()
@@ -81,15 +140,8 @@ async def run_in_transaction(url: str, work: Callable[[AsyncSession], Awaitable[
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request: committed before the response is sent, else rolled back."""
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with sessionmaker() as session:
-        try:
-            yield session
-        except BaseException:
-            await session.rollback()
-            raise
-        else:
-            await session.commit()
+    async with transaction(request.app.state.sessionmaker) as session:
+        yield session
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

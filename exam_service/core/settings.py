@@ -44,6 +44,19 @@ class Settings(BaseSettings):
 
     sweep_interval_seconds: float = Field(default=10.0, ge=0)  # 0 turns the background sweeper off
 
+    # live proctoring channels (docs/PROCTORING.md)
+    channel_ticket_seconds: int = Field(default=30, ge=5, le=300)
+    ws_max_message_bytes: int = Field(default=8192, ge=256, le=1_000_000)
+    ws_rate_per_second: float = Field(default=20, gt=0)  # sustained frames per second per socket
+    ws_rate_burst: int = Field(default=60, ge=1)
+    ws_queue_size: int = Field(default=2000, ge=10)  # frames waiting for a slow client before it is cut off
+    heartbeat_seconds: int = Field(default=10, ge=1, le=120)
+    heartbeat_timeout_seconds: float = Field(default=30, gt=0)  # no heartbeat this long: connection_lost
+    presence_interval_seconds: float = Field(default=5, gt=0)  # how often workers share who is connected
+    snapshot_dir: str = "var/snapshots"
+    snapshot_max_bytes: int = Field(default=512 * 1024, ge=1024)
+    snapshot_retention_days: int = Field(default=30, ge=1)
+
     log_level: str = "INFO"
     log_json: bool = True
     bank_path: str = "question_bank"

@@ -14,8 +14,8 @@ from exam_service.bank import service as bank_service
 from exam_service.bank.presentation import candidate_view, labels
 from exam_service.core.clock import Clock
 from exam_service.core.errors import Conflict, NotFound, Unprocessable
-from exam_service.delivery import timing
-from exam_service.delivery.repository import AttemptRepository, ResponseRepository
+from exam_service.delivery import events, timing
+from exam_service.delivery.repository import ResponseRepository
 from exam_service.models import Attempt, AttemptState, FormItem, ItemVersion, Response
 
 MAX_FILES = 10
@@ -49,9 +49,8 @@ async def note_client(session: AsyncSession, attempt: Attempt, client_session: s
         return warnings
     recent = attempt.client_seen_at is not None and now - attempt.client_seen_at <= SECOND_BROWSER_WINDOW
     if attempt.client_session and attempt.client_session != client_session and recent:
-        await AttemptRepository(session).record_event(
-            attempt.id, "concurrent_session", {"previous": attempt.client_session, "current": client_session}, now
-        )
+        detail = {"previous": attempt.client_session, "current": client_session}
+        await events.append(session, attempt, "concurrent_session", detail, events.SYSTEM, now)
         warnings.append("This exam is open in another browser or tab; the proctor has been notified.")
     attempt.client_session, attempt.client_seen_at = client_session, now
     return warnings

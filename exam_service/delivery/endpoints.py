@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path
+from fastapi import APIRouter, Header, Path, status
 
 from exam_service.core.clock import Clock
 from exam_service.core.database import SessionDep
@@ -20,13 +21,15 @@ from exam_service.delivery.schemas import (
     FlagRequest,
     FormEntry,
     FormRead,
+    Registration,
     SaveRequest,
     SaveResult,
     SubmitResult,
 )
 from exam_service.delivery.state import SITTING
-from exam_service.identity.auth import CandidateUser
+from exam_service.identity.auth import AdminUser, CandidateUser
 from exam_service.models import Attempt, AttemptState
+from exam_service.scheduling import service as scheduling_service
 
 router = APIRouter(prefix="/api/v1", tags=["delivery"])
 ClientSession = Annotated[str | None, Header(alias="X-Client-Session", max_length=64)]
@@ -45,6 +48,23 @@ def status_of(attempt: Attempt, clock: Clock, warnings: list[str] | None = None)
         submitted_at=attempt.submitted_at,
         warnings=warnings or [],
     )
+
+
+@router.post("/windows/{window_id}/registrations", response_model=AttemptStatus, status_code=status.HTTP_201_CREATED)
+async def register_candidate(
+    session: SessionDep, admin: AdminUser, window_id: uuid.UUID, data: Registration, clock: ClockDep
+) -> AttemptStatus:
+    window = await scheduling_service.get_window(session, window_id)
+    candidate = await scheduling_service.candidate_by_id(session, data.candidate_id)
+    return status_of(await delivery_service.register(session, window, candidate, admin, clock), clock)
+
+
+@router.post("/windows/{window_id}/bookings", response_model=AttemptStatus, status_code=status.HTTP_201_CREATED)
+async def book_seat(
+    session: SessionDep, candidate: CandidateUser, window_id: uuid.UUID, clock: ClockDep
+) -> AttemptStatus:
+    window = await scheduling_service.get_window(session, window_id)
+    return status_of(await delivery_service.register(session, window, candidate, candidate, clock), clock)
 
 
 @router.get("/me/attempts", response_model=list[AttemptSummary])

@@ -9,14 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from exam_service.delivery import timing
 from exam_service.delivery.state import NOT_STARTED
-from exam_service.models import (
-    Attempt,
-    AttemptEvent,
-    AttemptState,
-    AttemptTransition,
-    ExamWindow,
-    Response,
-)
+from exam_service.models import Attempt, AttemptState, AttemptTransition, ExamWindow, Response
 
 
 class AttemptRepository:
@@ -90,14 +83,6 @@ class AttemptRepository:
         )
         return list((await self.session.execute(statement)).scalars())
 
-    async def record_event(self, attempt_id: uuid.UUID, kind: str, detail: dict[str, Any], at: datetime) -> None:
-        self.session.add(AttemptEvent(attempt_id=attempt_id, kind=kind, detail=detail, at=at))
-        await self.session.flush()
-
-    async def events(self, attempt_id: uuid.UUID) -> list[AttemptEvent]:
-        statement = select(AttemptEvent).where(AttemptEvent.attempt_id == attempt_id).order_by(AttemptEvent.at)
-        return list((await self.session.execute(statement)).scalars())
-
 
 class ResponseRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -150,32 +135,3 @@ class ResponseRepository:
             .execution_options(synchronize_session=False)
         )
         await self.session.execute(statement)
-
-
-class WindowRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get(self, window_id: uuid.UUID) -> ExamWindow | None:
-        return await self.session.get(ExamWindow, window_id)
-
-    async def lock(self, window_id: uuid.UUID) -> ExamWindow | None:
-        """Serialises bookings of one window, so capacity holds under parallel requests."""
-        statement = (
-            select(ExamWindow)
-            .where(ExamWindow.id == window_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        return (await self.session.execute(statement)).scalar_one_or_none()
-
-    async def list(self, *, open_after: datetime | None = None) -> list[ExamWindow]:
-        statement = select(ExamWindow).order_by(ExamWindow.opens_at)
-        if open_after is not None:
-            statement = statement.where(ExamWindow.closes_at > open_after)
-        return list((await self.session.execute(statement)).scalars())
-
-    async def add(self, window: ExamWindow) -> ExamWindow:
-        self.session.add(window)
-        await self.session.flush()
-        return window

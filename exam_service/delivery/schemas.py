@@ -71,6 +71,12 @@ class SubmitResult(BaseModel):
     unanswered: int
 
 
+class Registration(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    candidate_id: uuid.UUID
+
+
 class Reason(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -96,11 +102,17 @@ class TransitionRead(BaseModel):
 
 
 class EventRead(BaseModel):
+    """One entry of the sitting's log."""
+
     model_config = ConfigDict(from_attributes=True)
 
+    seq: int
     kind: str
+    source: str
+    actor_id: uuid.UUID | None
     detail: dict[str, Any]
     at: datetime
+    hash: str
 
 
 class ItemTiming(BaseModel):

@@ -1,4 +1,9 @@
-"""The attempt lifecycle: check-in, start, authorise, pause, resume, extend, terminate, submit, expire."""
+"""The attempt lifecycle: registration, check-in, start, authorise, pause, resume, extend, terminate, submit, expire.
+
+Every transition is recorded twice: in the transitions table (who, when, why) and as a
+``state_changed`` entry of the sitting's log, which is what proctors and the candidate's page
+are sent once the transaction commits.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +18,11 @@ from exam_service.bank import service as bank_service
 from exam_service.bank.repository import BlueprintRepository
 from exam_service.core.clock import Clock
 from exam_service.core.errors import Conflict
-from exam_service.delivery import state, timing
-from exam_service.delivery.repository import AttemptRepository, ResponseRepository, WindowRepository
+from exam_service.delivery import events, state, timing
+from exam_service.delivery.repository import AttemptRepository, ResponseRepository
 from exam_service.identity import service as identity_service
-from exam_service.models import Attempt, AttemptState, AttemptTransition, ExamWindow, User
+from exam_service.models import Attempt, AttemptState, AttemptTransition, ExamWindow, Role, User
+from exam_service.scheduling import service as scheduling_service
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,10 @@ class Actor:
     def of(cls, user: User) -> Actor:
         return cls(user.id, user.role.value)
 
+    @property
+    def origin(self) -> events.Origin:
+        return events.Origin(self.role, self.id)
+
 
 SYSTEM = Actor(None, "system")
 
@@ -36,6 +46,7 @@ async def transition(
     session: AsyncSession, attempt: Attempt, target: AttemptState, actor: Actor, reason: str, at: datetime
 ) -> None:
     state.check(attempt.state, target)
+    previous = attempt.state.value
     await AttemptRepository(session).record_transition(
         AttemptTransition(
             attempt_id=attempt.id,
@@ -48,29 +59,33 @@ async def transition(
         )
     )
     attempt.state = target
-    await session.flush()
+    await events.append(
+        session, attempt, "state_changed", {"from": previous, "to": target.value, "reason": reason}, actor.origin, at
+    )
 
 
 async def window_of(session: AsyncSession, attempt: Attempt) -> ExamWindow:
-    window = await WindowRepository(session).get(attempt.window_id)
-    assert window is not None  # a foreign key guarantees it
-    return window
+    return await scheduling_service.get_window(session, attempt.window_id)
 
 
-async def enforce_clock(session: AsyncSession, attempt: Attempt, clock: Clock) -> None:
+async def enforce_clock(session: AsyncSession, attempt: Attempt, clock: Clock) -> bool:
     """Applies what time has decided: submit an overdue attempt, expire one never started.
 
-    Runs whenever an attempt is loaded, so nothing depends on the sweeper having run.
+    Runs whenever an attempt is loaded, so nothing depends on the sweeper having run. Returns
+    whether it changed the attempt; the caller commits that on its own (``core.database.checkpoint``).
     """
     now = clock.now()
     if timing.overdue(attempt, now):
         end = timing.deadline(attempt, now)
         attempt.submitted_at = end
         await transition(session, attempt, AttemptState.submitted, SYSTEM, "time limit reached", now)
-    elif attempt.state in state.NOT_STARTED and (await window_of(session, attempt)).closes_at <= now:
+        return True
+    if attempt.state in state.NOT_STARTED and (await window_of(session, attempt)).closes_at <= now:
         await transition(
             session, attempt, AttemptState.expired, SYSTEM, "the window closed before the exam started", now
         )
+        return True
+    return False
 
 
 def clock_due(attempt: Attempt, window: ExamWindow, now: datetime) -> bool:
@@ -86,6 +101,41 @@ async def settle(session: AsyncSession, attempt: Attempt, window: ExamWindow, cl
     assert locked is not None
     await enforce_clock(session, locked, clock)
     return locked
+
+
+async def register(session: AsyncSession, window: ExamWindow, candidate: User, actor: User, clock: Clock) -> Attempt:
+    """A seat in the window: by an administrator, or booked by the candidate; capacity and tier order hold."""
+    now = clock.now()
+    if candidate.role is not Role.candidate:
+        raise Conflict("only candidates can be registered for an exam", field="candidate_id")
+    if window.closes_at <= now:
+        raise Conflict("the window has closed")
+    attempts = AttemptRepository(session)
+    await scheduling_service.lock_window(session, window.id)
+    if await attempts.find(window.id, candidate.id) is not None:
+        raise Conflict("already registered for this window")
+    await scheduling_service.check_prerequisite(session, candidate, window.tier, clock)
+    if window.capacity is not None and await attempts.count_in_window(window.id) >= window.capacity:
+        raise Conflict("the window is full")
+    attempt = await attempts.add(
+        Attempt(window_id=window.id, candidate_id=candidate.id, state=AttemptState.registered, created_at=now)
+    )
+    who = Actor.of(actor)
+    reason = "booked by the candidate" if actor.id == candidate.id else "registered by an administrator"
+    await attempts.record_transition(
+        AttemptTransition(
+            attempt_id=attempt.id,
+            from_state="new",
+            to_state=AttemptState.registered.value,
+            actor_id=who.id,
+            actor_role=who.role,
+            reason=reason,
+            at=now,
+        )
+    )
+    detail = {"from": "new", "to": AttemptState.registered.value, "reason": reason}
+    await events.append(session, attempt, "state_changed", detail, who.origin, now)
+    return attempt
 
 
 async def check_in(session: AsyncSession, attempt: Attempt, candidate: User, clock: Clock) -> None:
@@ -136,17 +186,22 @@ async def authorize(session: AsyncSession, attempt: Attempt, proctor: User, cloc
     await transition(session, attempt, AttemptState.in_progress, Actor.of(proctor), "authorised by proctor", now)
 
 
-async def pause(session: AsyncSession, attempt: Attempt, proctor: User, reason: str, clock: Clock) -> None:
+def _actor(user: User | None) -> Actor:
+    return Actor.of(user) if user is not None else SYSTEM
+
+
+async def pause(session: AsyncSession, attempt: Attempt, proctor: User | None, reason: str, clock: Clock) -> None:
+    """By a proctor, or by the system (``None``) when a window pauses disconnected candidates."""
     now = clock.now()
-    await transition(session, attempt, AttemptState.paused, Actor.of(proctor), reason, now)
+    await transition(session, attempt, AttemptState.paused, _actor(proctor), reason, now)
     attempt.paused_at = now
 
 
-async def resume(session: AsyncSession, attempt: Attempt, proctor: User, reason: str, clock: Clock) -> None:
+async def resume(session: AsyncSession, attempt: Attempt, proctor: User | None, reason: str, clock: Clock) -> None:
     now = clock.now()
     if attempt.state is not AttemptState.paused:
         raise state.IllegalTransition("only a paused attempt can be resumed", state=attempt.state.value)
-    await transition(session, attempt, AttemptState.in_progress, Actor.of(proctor), reason, now)
+    await transition(session, attempt, AttemptState.in_progress, _actor(proctor), reason, now)
     _close_pause(attempt, now)
 
 
@@ -165,9 +220,13 @@ async def extend(
             f"only a running or paused attempt can be extended; it is {attempt.state.value}", state=attempt.state.value
         )
     attempt.extension_seconds += minutes * 60
-    await AttemptRepository(session).record_event(
-        attempt.id, "time_extended", {"minutes": minutes, "reason": reason, "by": str(proctor.id)}, clock.now()
-    )
+    now = clock.now()
+    detail = {"minutes": minutes, "reason": reason, "deadline": _iso(timing.deadline(attempt, now))}
+    await events.append(session, attempt, "time_extended", detail, Actor.of(proctor).origin, now)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
 
 
 async def terminate(session: AsyncSession, attempt: Attempt, proctor: User, reason: str, clock: Clock) -> None:

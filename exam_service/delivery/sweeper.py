@@ -12,13 +12,14 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from exam_service.core.clock import Clock
+from exam_service.core.database import transaction
 from exam_service.delivery import service as delivery_service
 
 logger = logging.getLogger("exam_service.sweeper")
 
 
 async def sweep_once(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> dict[str, int]:
-    async with sessionmaker() as session, session.begin():
+    async with transaction(sessionmaker) as session:
         return await delivery_service.sweep(session, clock)
 
 

@@ -2,36 +2,35 @@
 
 from exam_service.models.bank import BankItem, BlueprintVersion, Form, FormItem, ItemVersion, VersionStatus
 from exam_service.models.base import Base
-from exam_service.models.delivery import (
-    Attempt,
-    AttemptEvent,
-    AttemptState,
-    AttemptTransition,
-    Credential,
-    ExamWindow,
-    Response,
-    Waiver,
-)
+from exam_service.models.delivery import Attempt, AttemptState, AttemptTransition, Response, SittingEvent
 from exam_service.models.identity import LoginThrottle, RevokedToken, Role, User
+from exam_service.models.proctoring import ChannelTicket, Incident, IncidentStatus, SittingIntegrity, WebcamSnapshot
+from exam_service.models.scheduling import Credential, ExamWindow, Waiver, WindowProctor
 
 __all__ = [
     "Attempt",
-    "AttemptEvent",
     "AttemptState",
     "AttemptTransition",
     "BankItem",
     "Base",
     "BlueprintVersion",
+    "ChannelTicket",
     "Credential",
     "ExamWindow",
     "Form",
     "FormItem",
+    "Incident",
+    "IncidentStatus",
     "ItemVersion",
     "LoginThrottle",
     "Response",
     "RevokedToken",
     "Role",
+    "SittingEvent",
+    "SittingIntegrity",
     "User",
     "VersionStatus",
     "Waiver",
+    "WebcamSnapshot",
+    "WindowProctor",
 ]

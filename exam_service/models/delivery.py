@@ -26,20 +26,6 @@ class AttemptState(enum.StrEnum):
     expired = "expired"
 
 
-class ExamWindow(UUIDKey, Base):
-    __tablename__ = "exam_windows"
-
-    title: Mapped[str] = mapped_column(String(200))
-    tier: Mapped[str] = mapped_column(String(20))
-    blueprint_version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("blueprint_versions.id"))
-    opens_at: Mapped[datetime]
-    closes_at: Mapped[datetime] = mapped_column(index=True)
-    proctored: Mapped[bool]
-    capacity: Mapped[int | None]
-    created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime]
-
-
 class Attempt(UUIDKey, Base):
     """One candidate's sitting in one window; ``state`` moves only through ``delivery.state``."""
 
@@ -61,6 +47,9 @@ class Attempt(UUIDKey, Base):
     # the browser session currently working on the attempt, to spot a second one
     client_session: Mapped[str | None] = mapped_column(String(64))
     client_seen_at: Mapped[datetime | None]
+    # the sitting's event log: the last sequence number given out and the hash of that event
+    event_seq: Mapped[int] = mapped_column(default=0)
+    event_hash: Mapped[str] = mapped_column(String(64), default="")
 
 
 class AttemptTransition(UUIDKey, Base):
@@ -75,15 +64,30 @@ class AttemptTransition(UUIDKey, Base):
     at: Mapped[datetime]
 
 
-class AttemptEvent(UUIDKey, Base):
-    """Something an examiner or proctor should know about a sitting (extensions, second browsers...)."""
+class SittingEvent(UUIDKey, Base):
+    """One entry of a sitting's append-only log, numbered per sitting and hash-chained.
 
-    __tablename__ = "attempt_events"
+    ``hash`` covers the entry and ``prev_hash``, so editing or removing any stored entry breaks
+    every later link (``delivery.events.verify``).
+    """
 
-    attempt_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("attempts.id"), index=True)
+    __tablename__ = "sitting_events"
+    __table_args__ = (
+        UniqueConstraint("attempt_id", "seq"),
+        UniqueConstraint("attempt_id", "client_session", "client_seq", name="uq_sitting_events_client"),
+    )
+
+    attempt_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("attempts.id"))
+    seq: Mapped[int]
     kind: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(20))  # candidate, proctor, examiner, admin or system
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    client_session: Mapped[str | None] = mapped_column(String(64))
+    client_seq: Mapped[int | None]
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
     at: Mapped[datetime]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class Response(Base):
@@ -98,27 +102,3 @@ class Response(Base):
     flagged: Mapped[bool] = mapped_column(default=False)
     time_spent_seconds: Mapped[int] = mapped_column(default=0)
     saved_at: Mapped[datetime | None]
-
-
-class Waiver(UUIDKey, Base):
-    """An examiner lets a candidate sit a tier without the previous tier's credential."""
-
-    __tablename__ = "prerequisite_waivers"
-    __table_args__ = (UniqueConstraint("candidate_id", "tier"),)
-
-    candidate_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
-    tier: Mapped[str] = mapped_column(String(20))
-    reason: Mapped[str] = mapped_column(Text)
-    granted_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
-    granted_at: Mapped[datetime]
-
-
-class Credential(UUIDKey, Base):
-    __tablename__ = "credentials"
-
-    candidate_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
-    tier: Mapped[str] = mapped_column(String(20))
-    attempt_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("attempts.id"))
-    issued_at: Mapped[datetime]
-    expires_at: Mapped[datetime]
-    revoked_at: Mapped[datetime | None]

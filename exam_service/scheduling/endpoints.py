@@ -1,3 +1,5 @@
+"""Windows (admins create them and assign their proctors), waivers (examiners grant them)."""
+
 from __future__ import annotations
 
 import uuid
@@ -6,12 +8,10 @@ from fastapi import APIRouter, status
 
 from exam_service.core.database import SessionDep
 from exam_service.core.deps import ClockDep
-from exam_service.delivery.endpoints import status_of
-from exam_service.delivery.repository import WindowRepository
-from exam_service.delivery.schemas import AttemptStatus
-from exam_service.identity.auth import AdminUser, CandidateUser, CurrentUser, ExaminerUser
+from exam_service.identity.auth import AdminUser, CurrentUser, ExaminerUser
 from exam_service.scheduling import service as scheduling_service
-from exam_service.scheduling.schemas import Registration, WaiverCreate, WaiverRead, WindowCreate, WindowRead
+from exam_service.scheduling.repository import WindowRepository
+from exam_service.scheduling.schemas import Assignment, ProctorRead, WaiverCreate, WaiverRead, WindowCreate, WindowRead
 
 router = APIRouter(prefix="/api/v1", tags=["scheduling"])
 
@@ -27,21 +27,26 @@ async def list_windows(session: SessionDep, _user: CurrentUser, clock: ClockDep)
     return [WindowRead.model_validate(w) for w in await WindowRepository(session).list(open_after=clock.now())]
 
 
-@router.post("/windows/{window_id}/registrations", response_model=AttemptStatus, status_code=status.HTTP_201_CREATED)
-async def register_candidate(
-    session: SessionDep, admin: AdminUser, window_id: uuid.UUID, data: Registration, clock: ClockDep
-) -> AttemptStatus:
+@router.get("/windows/{window_id}/proctors", response_model=list[ProctorRead])
+async def window_proctors(session: SessionDep, _admin: AdminUser, window_id: uuid.UUID) -> list[ProctorRead]:
     window = await scheduling_service.get_window(session, window_id)
-    candidate = await scheduling_service.candidate_by_id(session, data.candidate_id)
-    return status_of(await scheduling_service.register(session, window, candidate, admin, clock), clock)
+    return [ProctorRead.model_validate(p) for p in await scheduling_service.proctors_of(session, window)]
 
 
-@router.post("/windows/{window_id}/bookings", response_model=AttemptStatus, status_code=status.HTTP_201_CREATED)
-async def book_seat(
-    session: SessionDep, candidate: CandidateUser, window_id: uuid.UUID, clock: ClockDep
-) -> AttemptStatus:
+@router.post("/windows/{window_id}/proctors", response_model=ProctorRead, status_code=status.HTTP_201_CREATED)
+async def assign_proctor(
+    session: SessionDep, admin: AdminUser, window_id: uuid.UUID, data: Assignment, clock: ClockDep
+) -> ProctorRead:
     window = await scheduling_service.get_window(session, window_id)
-    return status_of(await scheduling_service.register(session, window, candidate, candidate, clock), clock)
+    return ProctorRead.model_validate(
+        await scheduling_service.assign_proctor(session, window, data.proctor_id, admin, clock)
+    )
+
+
+@router.delete("/windows/{window_id}/proctors/{proctor_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def unassign_proctor(session: SessionDep, _admin: AdminUser, window_id: uuid.UUID, proctor_id: uuid.UUID) -> None:
+    window = await scheduling_service.get_window(session, window_id)
+    await scheduling_service.unassign_proctor(session, window, proctor_id)
 
 
 @router.post("/waivers", response_model=WaiverRead, status_code=status.HTTP_201_CREATED)

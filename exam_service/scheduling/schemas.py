@@ -19,6 +19,13 @@ class WindowCreate(BaseModel):
     closes_at: AwareDatetime
     proctored: bool = True
     capacity: Annotated[int | None, Field(ge=1, le=100_000)] = None
+    risk_threshold: Annotated[
+        int, Field(ge=1, le=100, description="risk score (0-100) from which a sitting goes to integrity review")
+    ] = 50
+    pause_on_disconnect: Annotated[bool, Field(description="stop the clock while a candidate is disconnected")] = False
+    webcam_interval_seconds: Annotated[
+        int | None, Field(ge=10, le=3600, description="webcam snapshot every N seconds; null: no webcam")
+    ] = None
 
     @model_validator(mode="after")
     def _order(self) -> WindowCreate:
@@ -38,12 +45,23 @@ class WindowRead(BaseModel):
     closes_at: datetime
     proctored: bool
     capacity: int | None
+    risk_threshold: int
+    pause_on_disconnect: bool
+    webcam_interval_seconds: int | None
 
 
-class Registration(BaseModel):
+class Assignment(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    candidate_id: uuid.UUID
+    proctor_id: uuid.UUID
+
+
+class ProctorRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    email: str
+    full_name: str
 
 
 class WaiverCreate(BaseModel):

@@ -1,4 +1,7 @@
-"""Exam windows, seats and the tier sequence (a valid credential of the previous tier, or a waiver)."""
+"""Exam windows, their proctors and the tier sequence (a valid credential of the previous tier, or a waiver).
+
+Scheduling knows nothing of attempts: delivery asks it for windows, locks and prerequisites.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +13,9 @@ from exam_service.bank import service as bank_service
 from exam_service.bank.authoring import TIER_ORDER, Tier
 from exam_service.core.clock import Clock
 from exam_service.core.errors import Conflict, NotFound
-from exam_service.delivery.repository import AttemptRepository, WindowRepository
-from exam_service.delivery.service import Actor
 from exam_service.identity.repository import UserRepository
-from exam_service.models import Attempt, AttemptState, AttemptTransition, ExamWindow, Role, User, Waiver
-from exam_service.scheduling.repository import PrerequisiteRepository
+from exam_service.models import ExamWindow, Role, User, Waiver, WindowProctor
+from exam_service.scheduling.repository import AssignmentRepository, PrerequisiteRepository, WindowRepository
 from exam_service.scheduling.schemas import WaiverCreate, WindowCreate
 
 
@@ -33,6 +34,9 @@ async def create_window(session: AsyncSession, admin: User, data: WindowCreate, 
             closes_at=data.closes_at,
             proctored=data.proctored,
             capacity=data.capacity,
+            risk_threshold=data.risk_threshold,
+            pause_on_disconnect=data.pause_on_disconnect,
+            webcam_interval_seconds=data.webcam_interval_seconds,
             created_by=admin.id,
             created_at=clock.now(),
         )
@@ -44,6 +48,53 @@ async def get_window(session: AsyncSession, window_id: uuid.UUID) -> ExamWindow:
     if window is None:
         raise NotFound("no such exam window")
     return window
+
+
+async def lock_window(session: AsyncSession, window_id: uuid.UUID) -> ExamWindow:
+    """Holds the window's row until commit, so seats are counted one booking at a time."""
+    window = await WindowRepository(session).lock(window_id)
+    if window is None:
+        raise NotFound("no such exam window")
+    return window
+
+
+async def windows_for(
+    session: AsyncSession, user: User, clock: Clock, *, include_closed: bool = False
+) -> list[ExamWindow]:
+    """The windows a staff member works on: a proctor's assigned ones, every window for others."""
+    open_after = None if include_closed else clock.now()
+    proctor_id = user.id if user.role is Role.proctor else None
+    return await WindowRepository(session).list(open_after=open_after, proctor_id=proctor_id)
+
+
+async def may_proctor(session: AsyncSession, user: User, window_id: uuid.UUID) -> bool:
+    """Admins and examiners reach every window; a proctor only those they are assigned to."""
+    if user.role is not Role.proctor:
+        return user.role in (Role.admin, Role.examiner)
+    return await AssignmentRepository(session).find(window_id, user.id) is not None
+
+
+async def assign_proctor(
+    session: AsyncSession, window: ExamWindow, proctor_id: uuid.UUID, admin: User, clock: Clock
+) -> User:
+    proctor = await UserRepository(session).get(proctor_id)
+    if proctor is None or proctor.role is not Role.proctor:
+        raise NotFound("no such proctor", field="proctor_id")
+    assignments = AssignmentRepository(session)
+    if await assignments.find(window.id, proctor.id) is None:
+        await assignments.add(
+            WindowProctor(window_id=window.id, proctor_id=proctor.id, assigned_by=admin.id, assigned_at=clock.now())
+        )
+    return proctor
+
+
+async def unassign_proctor(session: AsyncSession, window: ExamWindow, proctor_id: uuid.UUID) -> None:
+    if not await AssignmentRepository(session).remove(window.id, proctor_id):
+        raise NotFound("that proctor is not assigned to this window", field="proctor_id")
+
+
+async def proctors_of(session: AsyncSession, window: ExamWindow) -> list[User]:
+    return await AssignmentRepository(session).proctors(window.id)
 
 
 async def check_prerequisite(session: AsyncSession, candidate: User, tier: str, clock: Clock) -> None:
@@ -58,38 +109,6 @@ async def check_prerequisite(session: AsyncSession, candidate: User, tier: str, 
         f"the {tier} exam needs a valid {previous} credential or an examiner's waiver",
         prerequisite=previous,
     )
-
-
-async def register(session: AsyncSession, window: ExamWindow, candidate: User, actor: User, clock: Clock) -> Attempt:
-    now = clock.now()
-    if candidate.role is not Role.candidate:
-        raise Conflict("only candidates can be registered for an exam", field="candidate_id")
-    if window.closes_at <= now:
-        raise Conflict("the window has closed")
-    attempts = AttemptRepository(session)
-    await WindowRepository(session).lock(window.id)
-    if await attempts.find(window.id, candidate.id) is not None:
-        raise Conflict("already registered for this window")
-    await check_prerequisite(session, candidate, window.tier, clock)
-    if window.capacity is not None and await attempts.count_in_window(window.id) >= window.capacity:
-        raise Conflict("the window is full")
-    attempt = await attempts.add(
-        Attempt(window_id=window.id, candidate_id=candidate.id, state=AttemptState.registered, created_at=now)
-    )
-    who = Actor.of(actor)
-    reason = "booked by the candidate" if actor.id == candidate.id else "registered by an administrator"
-    await attempts.record_transition(
-        AttemptTransition(
-            attempt_id=attempt.id,
-            from_state="new",
-            to_state=AttemptState.registered.value,
-            actor_id=who.id,
-            actor_role=who.role,
-            reason=reason,
-            at=now,
-        )
-    )
-    return attempt
 
 
 async def candidate_by_id(session: AsyncSession, candidate_id: uuid.UUID) -> User:

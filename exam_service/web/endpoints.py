@@ -1,4 +1,4 @@
-"""HTML shells for the candidate's pages; their data comes from the JSON API in the browser."""
+"""HTML shells for each role's pages; their data comes from the JSON API and the channels in the browser."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ templates = Jinja2Templates(directory=str(project_root() / "frontend" / "templat
 # pages run only their own scripts and styles, and cannot be framed
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+        "media-src 'self' blob:; connect-src 'self'; "
         "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
     ),
     "X-Content-Type-Options": "nosniff",
@@ -49,3 +50,8 @@ async def exams_page(request: Request) -> HTMLResponse:
 @router.get("/exams/{attempt_id}", response_class=HTMLResponse)
 async def sitting_page(request: Request, attempt_id: uuid.UUID) -> HTMLResponse:
     return _page(request, "sitting.html", attempt_id=str(attempt_id))
+
+
+@router.get("/proctor", response_class=HTMLResponse)
+async def proctor_console(request: Request) -> HTMLResponse:
+    return _page(request, "proctor.html")

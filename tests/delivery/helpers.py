@@ -43,6 +43,7 @@ class Sitting:
     proctor: dict[str, str]
     candidate: User
     headers: dict[str, str]
+    proctor_user: User
     window_id: str
     attempt_id: str
 
@@ -87,6 +88,7 @@ async def open_window(
     opens_in: float = 0,
     hours: float = 4,
     capacity: int | None = None,
+    **policy: Any,
 ) -> str:
     opens = clock.now() + timedelta(minutes=opens_in)
     response = await client.post(
@@ -99,6 +101,7 @@ async def open_window(
             "closes_at": (opens + timedelta(hours=hours)).isoformat(),
             "proctored": proctored,
             "capacity": capacity,
+            **policy,
         },
     )
     assert response.status_code == 201, response.text
@@ -113,18 +116,25 @@ async def sitting(
     *,
     proctored: bool = False,
     started: bool = True,
+    window: dict[str, Any] | None = None,
     **accommodations: float,
 ) -> Sitting:
     await seed_bank(sm, clock)
     _, admin = await auth_headers(client, sm, clock, Role.admin)
-    _, proctor = await auth_headers(client, sm, clock, Role.proctor)
+    proctor_user, proctor = await auth_headers(client, sm, clock, Role.proctor)
     candidate, headers = await auth_headers(client, sm, clock, Role.candidate, **accommodations)
-    window_id = await open_window(client, admin, clock, proctored=proctored)
+    window_id = await open_window(client, admin, clock, proctored=proctored, **(window or {}))
+    assigned = await client.post(
+        f"/api/v1/windows/{window_id}/proctors", headers=admin, json={"proctor_id": str(proctor_user.id)}
+    )
+    assert assigned.status_code == 201, assigned.text
     registered = await client.post(
         f"/api/v1/windows/{window_id}/registrations", headers=admin, json={"candidate_id": str(candidate.id)}
     )
     assert registered.status_code == 201, registered.text
-    result = Sitting(client, clock, admin, proctor, candidate, headers, window_id, registered.json()["id"])
+    result = Sitting(
+        client, clock, admin, proctor, candidate, headers, proctor_user, window_id, registered.json()["id"]
+    )
     if started:
         assert (await result.post("/check-in")).status_code == 200
         started_response = await result.post("/start")

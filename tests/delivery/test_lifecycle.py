@@ -89,8 +89,13 @@ async def test_pause_freezes_the_clock_and_extensions_and_accommodations_add_tim
     extended = (await s.staff("extend", minutes=15, reason="technical issue")).json()
     assert extended["remaining_seconds"] == limit - 1200 + 900
     events = (await client.get(f"{s.staff_url}/events", headers=s.proctor)).json()
-    assert events[0]["kind"] == "time_extended"
-    assert events[0]["detail"]["minutes"] == 15
+    # the log holds every change of state and the extension, in order, with who did it
+    assert [(e["kind"], e["detail"].get("to"), e["source"]) for e in events[-3:]] == [
+        ("state_changed", "paused", "proctor"),
+        ("state_changed", "in_progress", "proctor"),
+        ("time_extended", None, "proctor"),
+    ]
+    assert events[-1]["detail"]["minutes"] == 15
     illegal = await s.staff("resume", reason="again")
     assert (illegal.status_code, illegal.json()["state"]) == (409, "in_progress")
 

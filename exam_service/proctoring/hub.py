@@ -1,0 +1,162 @@
+"""Each worker's fan-out: one broker subscription, delivered to the sockets this worker holds.
+
+Every committed log entry is published once on the broker (``delivery.events.CHANNEL``); each
+worker's hub receives it and hands it to the candidate socket of that sitting and to the
+proctor sockets watching its window. A socket's queue is bounded: a slow socket is cut off
+(it resumes by sequence number) and never delays anyone else.
+
+Presence stays in memory: a candidate's heartbeat only stamps the time on this worker; every
+few seconds each worker publishes who it has seen, so every worker's proctors see every
+candidate. Missed heartbeats become ``connection_lost`` entries (see ``proctoring.presence``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Protocol
+
+from exam_service.core.broker import Broker
+from exam_service.delivery.events import CHANNEL
+
+logger = logging.getLogger("exam_service.hub")
+PRESENCE_CHANNEL = "sitting-presence"
+
+
+class Subscriber(Protocol):
+    def offer(self, message: dict[str, Any]) -> None: ...
+
+
+class Hub:
+    def __init__(self, broker: Broker, presence_interval: float) -> None:
+        self.broker = broker
+        self.presence_interval = presence_interval
+        self.worker = f"{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self._by_attempt: dict[str, set[Subscriber]] = defaultdict(set)
+        self._by_window: dict[str, set[Subscriber]] = defaultdict(set)
+        # attempt id -> (window id, wall-clock time of the last heartbeat), from every worker
+        self.presence: dict[str, tuple[str, float]] = {}
+        self.local_heartbeats: dict[str, tuple[str, float]] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._background: set[asyncio.Task[None]] = set()
+        self._ready = asyncio.Event()
+        self.on_presence_tick: list[Callable[[], Awaitable[None]]] = []
+
+    # ---- subscriptions ---------------------------------------------------------------------
+
+    def watch_attempt(self, attempt_id: str, subscriber: Subscriber) -> None:
+        self._by_attempt[attempt_id].add(subscriber)
+
+    def watch_windows(self, window_ids: list[str], subscriber: Subscriber) -> None:
+        for window_id in window_ids:
+            self._by_window[window_id].add(subscriber)
+
+    def forget(self, subscriber: Subscriber) -> None:
+        for table in (self._by_attempt, self._by_window):
+            for key in [k for k, subs in table.items() if subscriber in subs]:
+                table[key].discard(subscriber)
+                if not table[key]:
+                    del table[key]
+
+    def watching(self, attempt_id: str) -> bool:
+        return bool(self._by_attempt.get(attempt_id))
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Runs ``work`` in the background, held until done (and cancelled when the hub stops)."""
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    @property
+    def sockets(self) -> int:
+        return len(
+            {s for subs in self._by_attempt.values() for s in subs}
+            | {s for subs in self._by_window.values() for s in subs}
+        )
+
+    def dispatch(self, message: dict[str, Any]) -> None:
+        for subscriber in list(self._by_attempt.get(message.get("attempt_id", ""), ())):
+            subscriber.offer(message)
+        for subscriber in list(self._by_window.get(message.get("window_id", ""), ())):
+            subscriber.offer(message)
+
+    # ---- presence --------------------------------------------------------------------------
+
+    def heartbeat(self, attempt_id: str, window_id: str) -> None:
+        now = time.time()
+        self.local_heartbeats[attempt_id] = (window_id, now)
+        self.presence[attempt_id] = (window_id, now)
+
+    def drop_local(self, attempt_id: str) -> None:
+        self.local_heartbeats.pop(attempt_id, None)
+
+    def last_heartbeat(self, attempt_id: str) -> float | None:
+        seen = self.presence.get(attempt_id)
+        return seen[1] if seen else None
+
+    def _merge(self, message: dict[str, Any]) -> None:
+        for attempt_id, (window_id, at) in message.get("sittings", {}).items():
+            known = self.presence.get(attempt_id)
+            if known is None or known[1] < at:
+                self.presence[attempt_id] = (window_id, at)
+
+    # ---- running ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._listen(CHANNEL, self.dispatch)),
+            asyncio.create_task(self._listen(PRESENCE_CHANNEL, self._merge)),
+            asyncio.create_task(self._share_presence()),
+        ]
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._ready.wait(), 5)
+
+    async def stop(self) -> None:
+        for task in [*self._tasks, *self._background]:
+            task.cancel()
+        for task in [*self._tasks, *self._background]:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def _listen(self, channel: str, handle: Callable[[dict[str, Any]], None]) -> None:
+        """Stays subscribed: a broken broker connection is retried; missed entries are filled from the log."""
+        delay = 0.5
+        while True:
+            try:
+                async with self.broker.subscribe(channel) as messages:
+                    if channel == CHANNEL:
+                        self._ready.set()
+                    delay = 0.5
+                    async for message in messages:
+                        try:
+                            handle(message)
+                        except Exception:
+                            logger.exception("dispatch failed", extra={"channel": channel})
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("broker subscription lost; retrying", extra={"channel": channel})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
+
+    async def _share_presence(self) -> None:
+        while True:
+            await asyncio.sleep(self.presence_interval)
+            try:
+                if self.local_heartbeats:
+                    await self.broker.publish(
+                        PRESENCE_CHANNEL,
+                        {"worker": self.worker, "sittings": {k: list(v) for k, v in self.local_heartbeats.items()}},
+                    )
+                for tick in self.on_presence_tick:
+                    await tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("presence round failed")
