@@ -13,6 +13,10 @@ import redis.asyncio as aioredis
 
 Message = dict[str, Any]
 
+# Committed sitting entries and changes of who may watch them travel on one channel, so every
+# worker sees them in the order they were committed.
+LIVE_CHANNEL = "live"
+
 
 class Broker(Protocol):
     async def publish(self, channel: str, message: Message) -> None: ...
@@ -27,7 +31,7 @@ class Broker(Protocol):
 class InProcessBroker:
     """Fan-out to subscribers of this process only; enough for one uvicorn worker."""
 
-    def __init__(self, queue_size: int = 1000) -> None:
+    def __init__(self, queue_size: int = 100_000) -> None:
         self._subscribers: dict[str, set[asyncio.Queue[Message]]] = defaultdict(set)
         self._queue_size = queue_size
 

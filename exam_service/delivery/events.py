@@ -18,10 +18,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exam_service.core.broker import LIVE_CHANNEL
 from exam_service.core.database import publish_after_commit
 from exam_service.models import Attempt, SittingEvent
-
-CHANNEL = "sitting-events"
 
 # what the candidate's page is sent: the proctor's messages and what changes their clock
 TO_CANDIDATE = frozenset({"warning", "chat", "state_changed", "time_extended", "authorized", "concurrent_session"})
@@ -92,7 +91,7 @@ async def append(
     attempt.event_seq, attempt.event_hash = event.seq, event.hash
     session.add(event)
     await session.flush()
-    publish_after_commit(session, CHANNEL, message_of(event, attempt.window_id))
+    publish_after_commit(session, LIVE_CHANNEL, message_of(event, attempt.window_id))
     return event
 
 

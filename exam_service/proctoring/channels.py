@@ -315,7 +315,17 @@ class ProctorChannel(Connection):
             self.cursors[attempt_id] = entry.seq
             await self.send_now(events.message_of(entry, self.window_of[attempt_id]))
 
+    def revoke(self, window_id: str, user_id: str) -> None:
+        if user_id != str(self.user_id):
+            return
+        self.window_ids = [w for w in self.window_ids if str(w) != window_id]
+        self.ctx.hub.unwatch_window(window_id, self)
+        if not self.window_ids:
+            self.end(Close.forbidden, "you are no longer assigned to this window")
+
     async def _deliver(self, message: dict[str, Any]) -> None:
+        if uuid.UUID(message["window_id"]) not in self.window_ids:  # queued before a revocation
+            return
         attempt_id, seq = str(message["attempt_id"]), int(message["seq"])
         if attempt_id not in self.cursors:  # a sitting that appeared after the snapshot
             self.cursors[attempt_id] = 0

@@ -81,15 +81,22 @@ class TokenBucket:
         return True
 
 
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
+
+
 def origin_allowed(websocket: WebSocket, settings: Settings) -> bool:
-    """Same-origin or allow-listed browsers; a client that sends no Origin is not a browser."""
+    """The public origin and the allow-listed ones; a client that sends no Origin is not a browser.
+
+    The Host header is not trusted (a DNS-rebound page controls it). In development any
+    loopback origin is accepted too, so ``make run`` works from localhost or 127.0.0.1.
+    """
     origin = websocket.headers.get("origin")
     if origin is None:
         return True
-    host = websocket.headers.get("host", "")
     public = urlsplit(settings.public_base_url)
-    allowed = {f"{public.scheme}://{public.netloc}", *settings.allowed_origins}
-    return origin in allowed or urlsplit(origin).netloc == host
+    if origin in {f"{public.scheme}://{public.netloc}", *settings.allowed_origins}:
+        return True
+    return settings.environment == "development" and urlsplit(origin).hostname in LOOPBACK
 
 
 class Connection:
@@ -101,6 +108,7 @@ class Connection:
         self.state = ChannelState.handshake
         self.queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue(settings.ws_queue_size)
         self.cut_off = asyncio.Event()
+        self.ending: Closing | None = None
         self.bucket = TokenBucket(settings.ws_rate_per_second, settings.ws_rate_burst)
 
     def move(self, target: ChannelState) -> None:
@@ -123,7 +131,16 @@ class Connection:
         try:
             self.queue.put_nowait((kind, payload))
         except asyncio.QueueFull:
-            self.cut_off.set()
+            self.end(Close.behind, "too far behind; reconnect and resume by seq")
+
+    def end(self, code: Close, reason: str) -> None:
+        """Closes the connection from outside its loops (the hub, a revoked assignment)."""
+        if self.ending is None:
+            self.ending = Closing(code, reason)
+        self.cut_off.set()
+
+    def revoke(self, window_id: str, user_id: str) -> None:
+        """A window was taken from a user; only a proctor channel has windows to lose."""
 
     async def send_now(self, frame: dict[str, Any]) -> None:
         """Only before the sender task runs (welcome, snapshot, backlog)."""
@@ -171,8 +188,8 @@ async def run_until_closed(connection: Connection, *loops: Any) -> tuple[Close, 
         for task in tasks:
             with contextlib.suppress(BaseException):
                 await task
-    if connection.cut_off.is_set():
-        return Close.behind, "too far behind; reconnect and resume by seq"
+    if connection.ending is not None:
+        return connection.ending.code, connection.ending.reason
     for task in done:
         error = task.exception() if not task.cancelled() else None
         if isinstance(error, Closing):

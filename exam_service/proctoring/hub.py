@@ -1,6 +1,6 @@
 """Each worker's fan-out: one broker subscription, delivered to the sockets this worker holds.
 
-Every committed log entry is published once on the broker (``delivery.events.CHANNEL``); each
+Every committed log entry is published once on the broker (``core.broker.LIVE_CHANNEL``); each
 worker's hub receives it and hands it to the candidate socket of that sitting and to the
 proctor sockets watching its window. A socket's queue is bounded: a slow socket is cut off
 (it resumes by sequence number) and never delays anyone else.
@@ -22,8 +22,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol
 
-from exam_service.core.broker import Broker
-from exam_service.delivery.events import CHANNEL
+from exam_service.core.broker import LIVE_CHANNEL, Broker
 
 logger = logging.getLogger("exam_service.hub")
 PRESENCE_CHANNEL = "sitting-presence"
@@ -31,6 +30,8 @@ PRESENCE_CHANNEL = "sitting-presence"
 
 class Subscriber(Protocol):
     def offer(self, message: dict[str, Any]) -> None: ...
+
+    def revoke(self, window_id: str, user_id: str) -> None: ...
 
 
 class Hub:
@@ -57,6 +58,9 @@ class Hub:
         for window_id in window_ids:
             self._by_window[window_id].add(subscriber)
 
+    def unwatch_window(self, window_id: str, subscriber: Subscriber) -> None:
+        self._by_window.get(window_id, set()).discard(subscriber)
+
     def forget(self, subscriber: Subscriber) -> None:
         for table in (self._by_attempt, self._by_window):
             for key in [k for k, subs in table.items() if subscriber in subs]:
@@ -81,6 +85,10 @@ class Hub:
         )
 
     def dispatch(self, message: dict[str, Any]) -> None:
+        if message.get("type") == "unassigned":
+            for subscriber in list(self._by_window.get(message["window_id"], ())):
+                subscriber.revoke(message["window_id"], message["user_id"])
+            return
         for subscriber in list(self._by_attempt.get(message.get("attempt_id", ""), ())):
             subscriber.offer(message)
         for subscriber in list(self._by_window.get(message.get("window_id", ""), ())):
@@ -110,7 +118,7 @@ class Hub:
 
     async def start(self) -> None:
         self._tasks = [
-            asyncio.create_task(self._listen(CHANNEL, self.dispatch)),
+            asyncio.create_task(self._listen(LIVE_CHANNEL, self.dispatch)),
             asyncio.create_task(self._listen(PRESENCE_CHANNEL, self._merge)),
             asyncio.create_task(self._share_presence()),
         ]
@@ -130,7 +138,7 @@ class Hub:
         while True:
             try:
                 async with self.broker.subscribe(channel) as messages:
-                    if channel == CHANNEL:
+                    if channel == LIVE_CHANNEL:
                         self._ready.set()
                     delay = 0.5
                     async for message in messages:

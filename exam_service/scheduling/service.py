@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from exam_service.bank import service as bank_service
 from exam_service.bank.authoring import TIER_ORDER, Tier
+from exam_service.core.broker import LIVE_CHANNEL
 from exam_service.core.clock import Clock
+from exam_service.core.database import publish_after_commit
 from exam_service.core.errors import Conflict, NotFound
 from exam_service.identity.repository import UserRepository
 from exam_service.models import ExamWindow, Role, User, Waiver, WindowProctor
@@ -89,8 +91,11 @@ async def assign_proctor(
 
 
 async def unassign_proctor(session: AsyncSession, window: ExamWindow, proctor_id: uuid.UUID) -> None:
+    """Takes the window from the proctor, including from the consoles they have open right now."""
     if not await AssignmentRepository(session).remove(window.id, proctor_id):
         raise NotFound("that proctor is not assigned to this window", field="proctor_id")
+    message = {"type": "unassigned", "window_id": str(window.id), "user_id": str(proctor_id)}
+    publish_after_commit(session, LIVE_CHANNEL, message)
 
 
 async def proctors_of(session: AsyncSession, window: ExamWindow) -> list[User]:

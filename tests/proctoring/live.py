@@ -20,7 +20,7 @@ from tests.servers import free_port
 
 @dataclass
 class Live:
-    app: FastAPI
+    app: FastAPI | None
     base: str
     http: httpx.AsyncClient
 

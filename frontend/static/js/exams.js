@@ -35,8 +35,12 @@ function showError(message) {
   box.hidden = false;
 }
 
+const awaiting = new Set(); // sittings waiting for the proctor: entered as soon as authorised
+
 async function load() {
   const attempts = await Api.get("/api/v1/me/attempts");
+  const authorised = attempts.find((a) => awaiting.has(a.id) && a.state === "in_progress");
+  if (authorised) { location.assign(`/exams/${authorised.id}`); return; }
   const body = document.querySelector("#exams tbody");
   body.replaceChildren();
   document.getElementById("no-exams").hidden = attempts.length > 0;
@@ -56,7 +60,8 @@ async function load() {
     }
   }
   // a proctor authorises from their console: look again shortly
-  if (attempts.some((a) => a.state === "awaiting_authorization")) setTimeout(load, 5000);
+  for (const attempt of attempts) if (attempt.state === "awaiting_authorization") awaiting.add(attempt.id);
+  if (attempts.some((a) => a.state === "awaiting_authorization")) setTimeout(load, 3000);
 }
 
 load().catch((error) => showError(error.message));

@@ -1,5 +1,8 @@
 "use strict";
 
+// where each role starts after signing in
+const HOME = { candidate: "/exams", proctor: "/proctor", admin: "/proctor", examiner: "/docs" };
+
 document.getElementById("login").addEventListener("submit", async (event) => {
   event.preventDefault();
   const error = document.getElementById("login-error");
@@ -16,5 +19,5 @@ document.getElementById("login").addEventListener("submit", async (event) => {
     return;
   }
   Api.signIn(body);
-  location.assign(body.role === "candidate" ? "/exams" : "/docs");
+  location.assign(HOME[body.role] || "/docs");
 });

@@ -379,4 +379,5 @@ setInterval(() => keep("time", timeSpent), 5000);
 setInterval(refresh, 20000);
 setInterval(() => { if (clock.state === "paused") refresh(); }, 5000);
 window.addEventListener("online", flush);
+window.addEventListener("exam:refresh", refresh); // the live channel saw a state change or more time
 start();
