@@ -108,11 +108,19 @@ async def find_client_event(
 
 
 async def since(
-    session: AsyncSession, attempt_id: uuid.UUID, after: int, *, up_to: int | None = None, limit: int = 5000
+    session: AsyncSession,
+    attempt_id: uuid.UUID,
+    after: int,
+    *,
+    up_to: int | None = None,
+    kinds: frozenset[str] | None = None,
+    limit: int = 5000,
 ) -> list[SittingEvent]:
     statement = select(SittingEvent).where(SittingEvent.attempt_id == attempt_id, SittingEvent.seq > after)
     if up_to is not None:
         statement = statement.where(SittingEvent.seq <= up_to)
+    if kinds is not None:
+        statement = statement.where(SittingEvent.kind.in_(kinds))
     return list((await session.execute(statement.order_by(SittingEvent.seq).limit(limit))).scalars())
 
 

@@ -44,7 +44,7 @@ async def evaluate(session: AsyncSession, attempt: Attempt, window: ExamWindow, 
     now = clock.now()
     repo = IncidentRepository(session)
     known = {i.key: i for i in await repo.of_attempt(attempt.id)}
-    log = await events.since(session, attempt.id, 0, limit=1_000_000)
+    log = await events.since(session, attempt.id, 0, kinds=rules.RELEVANT, limit=1_000_000)
     policy = rules.Policy(webcam_required=window.webcam_interval_seconds is not None)
     opened: list[Incident] = []
     for finding in rules.evaluate(log, policy):

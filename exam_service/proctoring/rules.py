@@ -17,6 +17,22 @@ REPEAT_CAP = 5  # repeated rules count at most this many occurrences
 
 LOSS = {"visibility_hidden", "window_blur"}
 REGAIN = {"visibility_visible", "window_focus"}
+# the only kinds the rules read; other entries never change the findings
+RELEVANT = frozenset(
+    LOSS
+    | REGAIN
+    | {
+        "fullscreen_exit",
+        "paste",
+        "connection_lost",
+        "second_tab",
+        "concurrent_session",
+        "webcam_unavailable",
+        "devtools_suspected",
+        "print_attempt",
+        "irregularity_reported",
+    }
+)
 
 
 class LogEntry(Protocol):

@@ -21,7 +21,7 @@ from exam_service.core.errors import Forbidden, NotFound, Unprocessable
 from exam_service.delivery import events
 from exam_service.delivery import service as delivery_service
 from exam_service.models import Attempt, ExamWindow, Incident, IncidentStatus, Role, SittingEvent, User
-from exam_service.proctoring import integrity
+from exam_service.proctoring import integrity, rules
 from exam_service.proctoring.repository import IncidentRepository
 from exam_service.proctoring.schemas import (
     DETAIL_OF,
@@ -151,7 +151,8 @@ async def record_candidate_event(
         return existing
     origin = events.Origin("candidate", attempt.candidate_id, client, frame.client_seq)
     event = await events.append(session, attempt, frame.kind, detail, origin, clock.now())
-    await integrity.evaluate(session, attempt, await delivery_service.window_of(session, attempt), clock)
+    if frame.kind in rules.RELEVANT:
+        await integrity.evaluate(session, attempt, await delivery_service.window_of(session, attempt), clock)
     return event
 
 
