@@ -80,6 +80,7 @@ async def my_attempts(session: SessionDep, candidate: CandidateUser, clock: Cloc
                 opens_at=window.opens_at,
                 closes_at=window.closes_at,
                 proctored=window.proctored,
+                webcam_interval_seconds=window.webcam_interval_seconds,
             )
         )
     return summaries

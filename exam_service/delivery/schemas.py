@@ -28,6 +28,7 @@ class AttemptSummary(AttemptStatus):
     opens_at: datetime
     closes_at: datetime
     proctored: bool
+    webcam_interval_seconds: int | None
 
 
 class FormEntry(BaseModel):

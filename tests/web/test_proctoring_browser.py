@@ -83,6 +83,9 @@ def test_proctor_watches_authorises_pauses_and_chats_with_a_candidate(server: Se
         row = candidate.locator("#exams tbody tr", has_text="proctored")
         attempt = row.get_attribute("data-attempt")
         assert attempt
+        # before the clock starts the candidate is told what is observed, the camera included
+        expect(row).to_contain_text("A proctor watches this sitting live")
+        expect(row).to_contain_text("This exam uses your camera: a still picture every 10 seconds")
         row.get_by_role("button", name="Check in").click()
         row.get_by_role("button", name="Start exam").click()
         expect(row).to_contain_text("Waiting for the proctor")

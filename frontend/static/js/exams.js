@@ -21,6 +21,20 @@ function action(attempt) {
   }
 }
 
+// what the candidate agrees to before starting: said here, before the clock runs
+function notices(attempt) {
+  const lines = [];
+  if (attempt.proctored) {
+    lines.push("A proctor watches this sitting live: leaving the exam tab or full screen, copying, pasting "
+      + "(the length only, never the text) and printing are reported to them.");
+  }
+  if (attempt.webcam_interval_seconds) {
+    lines.push(`This exam uses your camera: a still picture every ${attempt.webcam_interval_seconds} seconds goes to `
+      + "your proctor. Your browser will ask for permission when the exam starts.");
+  }
+  return lines;
+}
+
 async function step(attempt, name) {
   try {
     const status = await Api.post(`/api/v1/attempts/${attempt.id}/${name}`);
@@ -47,7 +61,14 @@ async function load() {
   for (const attempt of attempts) {
     const row = body.insertRow();
     row.dataset.attempt = attempt.id;
-    row.insertCell().textContent = `${attempt.title} (${attempt.tier}${attempt.proctored ? ", proctored" : ""})`;
+    const title = row.insertCell();
+    title.textContent = `${attempt.title} (${attempt.tier}${attempt.proctored ? ", proctored" : ""})`;
+    for (const line of notices(attempt)) {
+      const note = document.createElement("p");
+      note.className = "notice-line";
+      note.textContent = line;
+      title.append(note);
+    }
     row.insertCell().textContent = `${new Date(attempt.opens_at).toLocaleString()} to ${new Date(attempt.closes_at).toLocaleString()}`;
     row.insertCell().textContent = LABELS[attempt.state] || attempt.state;
     const cell = row.insertCell();
