@@ -30,6 +30,7 @@ from exam_service.ops.endpoints import router as ops_router
 from exam_service.proctoring.channels import router as channels_router
 from exam_service.proctoring.endpoints import router as proctoring_router
 from exam_service.proctoring.hub import Hub
+from exam_service.proctoring.ingest import Ingest
 from exam_service.proctoring.snapshots import LocalStorage
 from exam_service.scheduling.endpoints import router as scheduling_router
 from exam_service.web.endpoints import router as web_router
@@ -59,6 +60,8 @@ def create_app(
         app.state.sessionmaker = create_sessionmaker(engine, app.state.broker)
         app.state.hub = Hub(app.state.broker, settings.presence_interval_seconds)
         await app.state.hub.start()
+        app.state.ingest = Ingest(app.state.sessionmaker, app.state.clock)
+        app.state.ingest.start()
         sweeper = None
         if settings.sweep_interval_seconds > 0:
             sweeper = asyncio.create_task(
@@ -67,6 +70,7 @@ def create_app(
         try:
             yield
         finally:
+            await app.state.ingest.stop()
             await app.state.hub.stop()
             if sweeper is not None:
                 sweeper.cancel()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exam_service.core.broker import LIVE_CHANNEL
@@ -105,6 +105,14 @@ async def find_client_event(
         SittingEvent.client_seq == client_seq,
     )
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def highest_client_seq(session: AsyncSession, attempt_id: uuid.UUID, client_session: str) -> int:
+    """The highest event number this browser tab has stored for the sitting (0 if none)."""
+    statement = select(func.max(SittingEvent.client_seq)).where(
+        SittingEvent.attempt_id == attempt_id, SittingEvent.client_session == client_session
+    )
+    return int((await session.execute(statement)).scalar_one() or 0)
 
 
 async def since(

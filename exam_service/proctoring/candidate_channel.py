@@ -20,7 +20,6 @@ from exam_service.core.database import transaction
 from exam_service.core.errors import ExamServiceError
 from exam_service.delivery import events, timing
 from exam_service.delivery import service as delivery_service
-from exam_service.delivery.auth import settled
 from exam_service.delivery.repository import AttemptRepository
 from exam_service.models import Attempt, Role
 from exam_service.proctoring import presence
@@ -33,6 +32,7 @@ from exam_service.proctoring.connection import (
     run_until_closed,
 )
 from exam_service.proctoring.handshake import Context, error_frame, open_channel, read_hello
+from exam_service.proctoring.ingest import Pending
 from exam_service.proctoring.schemas import CandidateFrame, Hello
 
 
@@ -46,6 +46,7 @@ class CandidateChannel(Connection):
         self.client = ""
         self.last_seq = 0
         self.lost = False
+        self.highest_stored = 0  # this tab's highest stored event number: anything above is new
 
     async def serve(self) -> None:
         code, reason = Close.normal, "closed"
@@ -68,7 +69,6 @@ class CandidateChannel(Connection):
             self.ctx.hub.forget(self)
             await self.close(code, reason)
             if self.window_id:
-                self.ctx.hub.drop_local(self.attempt_id)
                 _watch_absence(self.ctx, self.attempt_id)
 
     async def _welcome(self, hello: Hello) -> None:
@@ -78,6 +78,7 @@ class CandidateChannel(Connection):
             window = await delivery_service.window_of(session, attempt)
             self.window_id = str(window.id)
             await presence.record_restored(session, attempt.id, self.ctx.clock)
+            self.highest_stored = await events.highest_client_seq(session, attempt.id, self.client)
             backlog = await events.since(session, attempt.id, hello.last_seq)
             now = self.ctx.clock.now()
             welcome = {
@@ -156,19 +157,26 @@ class CandidateChannel(Connection):
             detail = proctoring_service.check_detail(parsed)
         except ValidationError as exc:
             return error_frame(exc, client_seq=client_seq)
+        assert self.candidate_id is not None
+        pending = Pending(
+            uuid.UUID(self.attempt_id),
+            self.candidate_id,
+            parsed,
+            detail,
+            self.client,
+            check_duplicate=parsed.client_seq <= self.highest_stored,
+        )
         try:
-            async with transaction(self.ctx.sessionmaker) as session:
-                attempt = await settled(session, await self._locked(session), self.ctx.clock)
-                stored = None
-                if attempt.state in presence.LIVE:
-                    stored = await proctoring_service.record_candidate_event(
-                        session, attempt, parsed, detail, self.client, self.ctx.clock
-                    )
+            stored = await self.ctx.ingest.submit(pending)
         except ExamServiceError as exc:
             return error_frame(exc, client_seq=client_seq)
+        except Exception as exc:  # not stored: the page keeps the event and sends it again after reconnecting
+            raise Closing(Close.server_error, "the event could not be stored; reconnect and send it again") from exc
+        if stored is not None:
+            self.highest_stored = max(self.highest_stored, parsed.client_seq)
         if stored is None:
             return {"type": "error", "error": "conflict", "detail": "the sitting has ended", "client_seq": client_seq}
-        return {"type": "ack", "client_seq": parsed.client_seq, "seq": stored.seq}
+        return {"type": "ack", "client_seq": parsed.client_seq, "seq": stored}
 
 
 def _for_candidate(message: dict[str, Any]) -> dict[str, Any]:

@@ -34,6 +34,7 @@ class Close(enum.IntEnum):
     binary = 1003
     malformed = 1007
     too_big = 1009
+    server_error = 1011
     ticket = 4401
     forbidden = 4403
     behind = 4408

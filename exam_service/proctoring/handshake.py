@@ -20,6 +20,7 @@ from exam_service.proctoring.connection import (
     origin_allowed,
 )
 from exam_service.proctoring.hub import Hub
+from exam_service.proctoring.ingest import Ingest
 from exam_service.proctoring.schemas import Hello
 
 HELLO_SECONDS = 10
@@ -34,6 +35,7 @@ class Context:
         self.clock: Clock = state.clock
         self.sessionmaker: async_sessionmaker[AsyncSession] = state.sessionmaker
         self.hub: Hub = state.hub
+        self.ingest: Ingest = state.ingest
 
 
 async def open_channel(connection: Connection, ctx: Context) -> tickets.Pass:

@@ -41,9 +41,12 @@ class Hub:
         self.worker = f"{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self._by_attempt: dict[str, set[Subscriber]] = defaultdict(set)
         self._by_window: dict[str, set[Subscriber]] = defaultdict(set)
+        self._watched: dict[Subscriber, list[tuple[dict[str, set[Subscriber]], str]]] = {}
         # attempt id -> (window id, wall-clock time of the last heartbeat), from every worker
         self.presence: dict[str, tuple[str, float]] = {}
-        self.local_heartbeats: dict[str, tuple[str, float]] = {}
+        # heartbeats seen here since the last round: only they are shared with the other workers
+        self.fresh_heartbeats: dict[str, tuple[str, float]] = {}
+        self._rounds = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[None]] = set()
         self._ready = asyncio.Event()
@@ -53,20 +56,27 @@ class Hub:
 
     def watch_attempt(self, attempt_id: str, subscriber: Subscriber) -> None:
         self._by_attempt[attempt_id].add(subscriber)
+        self._watched.setdefault(subscriber, []).append((self._by_attempt, attempt_id))
 
     def watch_windows(self, window_ids: list[str], subscriber: Subscriber) -> None:
         for window_id in window_ids:
             self._by_window[window_id].add(subscriber)
+            self._watched.setdefault(subscriber, []).append((self._by_window, window_id))
 
     def unwatch_window(self, window_id: str, subscriber: Subscriber) -> None:
-        self._by_window.get(window_id, set()).discard(subscriber)
+        self._drop(self._by_window, window_id, subscriber)
 
     def forget(self, subscriber: Subscriber) -> None:
-        for table in (self._by_attempt, self._by_window):
-            for key in [k for k, subs in table.items() if subscriber in subs]:
-                table[key].discard(subscriber)
-                if not table[key]:
-                    del table[key]
+        for table, key in self._watched.pop(subscriber, []):
+            self._drop(table, key, subscriber)
+
+    @staticmethod
+    def _drop(table: dict[str, set[Subscriber]], key: str, subscriber: Subscriber) -> None:
+        subscribers = table.get(key)
+        if subscribers is not None:
+            subscribers.discard(subscriber)
+            if not subscribers:
+                del table[key]
 
     def watching(self, attempt_id: str) -> bool:
         return bool(self._by_attempt.get(attempt_id))
@@ -79,10 +89,7 @@ class Hub:
 
     @property
     def sockets(self) -> int:
-        return len(
-            {s for subs in self._by_attempt.values() for s in subs}
-            | {s for subs in self._by_window.values() for s in subs}
-        )
+        return len(self._watched)
 
     def dispatch(self, message: dict[str, Any]) -> None:
         if message.get("type") == "unassigned":
@@ -98,17 +105,16 @@ class Hub:
 
     def heartbeat(self, attempt_id: str, window_id: str) -> None:
         now = time.time()
-        self.local_heartbeats[attempt_id] = (window_id, now)
+        self.fresh_heartbeats[attempt_id] = (window_id, now)
         self.presence[attempt_id] = (window_id, now)
-
-    def drop_local(self, attempt_id: str) -> None:
-        self.local_heartbeats.pop(attempt_id, None)
 
     def last_heartbeat(self, attempt_id: str) -> float | None:
         seen = self.presence.get(attempt_id)
         return seen[1] if seen else None
 
     def _merge(self, message: dict[str, Any]) -> None:
+        if message.get("worker") == self.worker:
+            return  # this worker's own heartbeats are already in ``presence``
         for attempt_id, (window_id, at) in message.get("sittings", {}).items():
             known = self.presence.get(attempt_id)
             if known is None or known[1] < at:
@@ -157,11 +163,13 @@ class Hub:
         while True:
             await asyncio.sleep(self.presence_interval)
             try:
-                if self.local_heartbeats:
-                    await self.broker.publish(
-                        PRESENCE_CHANNEL,
-                        {"worker": self.worker, "sittings": {k: list(v) for k, v in self.local_heartbeats.items()}},
-                    )
+                self._rounds += 1
+                if self._rounds % 120 == 0:  # about every 10 minutes: forget sittings silent for an hour
+                    stale = time.time() - 3600
+                    self.presence = {k: v for k, v in self.presence.items() if v[1] >= stale}
+                fresh, self.fresh_heartbeats = self.fresh_heartbeats, {}
+                if fresh:
+                    await self.broker.publish(PRESENCE_CHANNEL, {"worker": self.worker, "sittings": fresh})
                 for tick in self.on_presence_tick:
                     await tick()
             except asyncio.CancelledError:

@@ -33,6 +33,8 @@ from exam_service.proctoring.handshake import Context, error_frame, open_channel
 from exam_service.proctoring.schemas import ActionEnvelope, Hello
 from exam_service.scheduling import service as scheduling_service
 
+FULL_PRESENCE = 12  # a full presence picture every 12 rounds (a minute by default)
+
 
 class ProctorChannel(Connection):
     def __init__(self, websocket: WebSocket, ctx: Context) -> None:
@@ -42,6 +44,8 @@ class ProctorChannel(Connection):
         self.window_ids: list[uuid.UUID] = []
         self.cursors: dict[str, int] = {}
         self.window_of: dict[str, uuid.UUID] = {}
+        self.connected: dict[str, bool] = {}  # what the console was last told
+        self.presence_rounds = 0
 
     async def serve(self) -> None:
         code, reason = Close.normal, "closed"
@@ -131,9 +135,18 @@ class ProctorChannel(Connection):
                 await self.send_now(payload)
 
     async def _presence(self) -> None:
+        """Sittings whose connection changed since the last round; all of them every ``FULL_PRESENCE`` rounds."""
         timeout = self.settings.heartbeat_timeout_seconds
-        seen = {a: sittings.presence_of(self.ctx.hub.last_heartbeat(a), timeout) for a in self.cursors}
-        self.reply({"type": "presence", "sittings": seen})
+        self.presence_rounds += 1
+        full = self.presence_rounds % FULL_PRESENCE == 1
+        changed = {}
+        for attempt_id in self.cursors:
+            seen = sittings.presence_of(self.ctx.hub.last_heartbeat(attempt_id), timeout)
+            if full or self.connected.get(attempt_id) != seen["connected"]:
+                changed[attempt_id] = seen
+                self.connected[attempt_id] = bool(seen["connected"])
+        if changed:
+            self.reply({"type": "presence", "sittings": changed})
 
     async def _receive_loop(self) -> None:
         while True:

@@ -143,15 +143,28 @@ def check_detail(frame: CandidateFrame) -> dict[str, Any]:
 
 
 async def record_candidate_event(
-    session: AsyncSession, attempt: Attempt, frame: CandidateFrame, detail: dict[str, Any], client: str, clock: Clock
+    session: AsyncSession,
+    attempt: Attempt,
+    frame: CandidateFrame,
+    detail: dict[str, Any],
+    client: str,
+    clock: Clock,
+    *,
+    evaluate: bool = True,
+    check_duplicate: bool = True,
 ) -> SittingEvent:
-    """Stores what the candidate's page reported, once per (tab, client_seq); returns the stored entry."""
-    existing = await events.find_client_event(session, attempt.id, client, frame.client_seq)
-    if existing is not None:
-        return existing
+    """Stores what the candidate's page reported, once per (tab, client_seq); returns the stored entry.
+
+    ``check_duplicate=False`` is for a number the caller knows is new (above every number this
+    tab has stored); the unique constraint still guards it.
+    """
+    if check_duplicate:
+        existing = await events.find_client_event(session, attempt.id, client, frame.client_seq)
+        if existing is not None:
+            return existing
     origin = events.Origin("candidate", attempt.candidate_id, client, frame.client_seq)
     event = await events.append(session, attempt, frame.kind, detail, origin, clock.now())
-    if frame.kind in rules.RELEVANT:
+    if evaluate and frame.kind in rules.RELEVANT:
         await integrity.evaluate(session, attempt, await delivery_service.window_of(session, attempt), clock)
     return event
 
