@@ -19,6 +19,8 @@ LIVE_CHANNEL = "live"
 
 
 class Broker(Protocol):
+    spans_processes: bool  # whether other processes hear what this one publishes
+
     async def publish(self, channel: str, message: Message) -> None: ...
 
     def subscribe(self, channel: str) -> contextlib.AbstractAsyncContextManager[AsyncIterator[Message]]: ...
@@ -30,6 +32,8 @@ class Broker(Protocol):
 
 class InProcessBroker:
     """Fan-out to subscribers of this process only; enough for one uvicorn worker."""
+
+    spans_processes = False
 
     def __init__(self, queue_size: int = 100_000) -> None:
         self._subscribers: dict[str, set[asyncio.Queue[Message]]] = defaultdict(set)
@@ -65,6 +69,8 @@ class InProcessBroker:
 
 class RedisBroker:
     """Redis pub/sub, so every uvicorn worker and host sees every message."""
+
+    spans_processes = True
 
     def __init__(self, url: str) -> None:
         self._redis = aioredis.Redis.from_url(url, decode_responses=True)

@@ -107,6 +107,21 @@ async def find_client_event(
     return (await session.execute(statement)).scalar_one_or_none()
 
 
+async def of_attempts(
+    session: AsyncSession, attempt_ids: list[uuid.UUID], kinds: frozenset[str]
+) -> dict[uuid.UUID, list[SittingEvent]]:
+    """The entries of several sittings, of the given kinds, each sitting's in order."""
+    found: dict[uuid.UUID, list[SittingEvent]] = {a: [] for a in attempt_ids}
+    statement = (
+        select(SittingEvent)
+        .where(SittingEvent.attempt_id.in_(attempt_ids), SittingEvent.kind.in_(kinds))
+        .order_by(SittingEvent.attempt_id, SittingEvent.seq)
+    )
+    for event in (await session.execute(statement)).scalars():
+        found[event.attempt_id].append(event)
+    return found
+
+
 async def highest_client_seq(session: AsyncSession, attempt_id: uuid.UUID, client_session: str) -> int:
     """The highest event number this browser tab has stored for the sitting (0 if none)."""
     statement = select(func.max(SittingEvent.client_seq)).where(

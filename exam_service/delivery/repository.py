@@ -38,6 +38,11 @@ class AttemptRepository:
         )
         return [(row[0], row[1]) for row in (await self.session.execute(statement)).all()]
 
+    async def many(self, attempt_ids: list[uuid.UUID]) -> list[Attempt]:
+        """Several attempts as they stand, without locks (for reads that lock only what they change)."""
+        statement = select(Attempt).where(Attempt.id.in_(attempt_ids)).order_by(Attempt.id)
+        return list((await self.session.execute(statement.execution_options(populate_existing=True))).scalars())
+
     async def in_window(self, window_id: uuid.UUID) -> list[Attempt]:
         statement = select(Attempt).where(Attempt.window_id == window_id).order_by(Attempt.created_at)
         return list((await self.session.execute(statement)).scalars())

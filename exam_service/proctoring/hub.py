@@ -168,7 +168,7 @@ class Hub:
                     stale = time.time() - 3600
                     self.presence = {k: v for k, v in self.presence.items() if v[1] >= stale}
                 fresh, self.fresh_heartbeats = self.fresh_heartbeats, {}
-                if fresh:
+                if fresh and self.broker.spans_processes:  # alone in its process, a worker knows it all
                     await self.broker.publish(PRESENCE_CHANNEL, {"worker": self.worker, "sittings": fresh})
                 for tick in self.on_presence_tick:
                     await tick()

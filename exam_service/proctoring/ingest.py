@@ -27,7 +27,7 @@ from exam_service.core.clock import Clock
 from exam_service.core.database import transaction
 from exam_service.delivery import service as delivery_service
 from exam_service.delivery.repository import AttemptRepository
-from exam_service.models import Attempt, ExamWindow
+from exam_service.models import Attempt
 from exam_service.proctoring import integrity, rules
 from exam_service.proctoring import service as proctoring_service
 from exam_service.proctoring.presence import LIVE
@@ -151,11 +151,4 @@ class Ingest:
 
     async def _evaluate_some(self, attempt_ids: list[uuid.UUID]) -> None:
         async with transaction(self.sessionmaker) as session:
-            windows: dict[uuid.UUID, ExamWindow] = {}
-            for attempt_id in attempt_ids:
-                attempt = await AttemptRepository(session).get(attempt_id)
-                if attempt is None:
-                    continue
-                if attempt.window_id not in windows:
-                    windows[attempt.window_id] = await delivery_service.window_of(session, attempt)
-                await integrity.evaluate(session, attempt, windows[attempt.window_id], self.clock)
+            await integrity.evaluate_many(session, attempt_ids, self.clock)

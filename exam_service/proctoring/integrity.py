@@ -8,15 +8,18 @@ at the next evaluation. The caller holds the attempt's lock.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exam_service.core.clock import Clock
 from exam_service.delivery import events
+from exam_service.delivery.repository import AttemptRepository
 from exam_service.models import Attempt, ExamWindow, Incident, IncidentStatus, SittingIntegrity
 from exam_service.proctoring import rules
 from exam_service.proctoring.repository import IncidentRepository, IntegrityRepository
+from exam_service.scheduling import service as scheduling_service
 
 COUNTED = (IncidentStatus.open, IncidentStatus.confirmed)
 
@@ -78,6 +81,35 @@ async def evaluate(session: AsyncSession, attempt: Attempt, window: ExamWindow, 
         await events.append(session, attempt, "incident_opened", detail, events.SYSTEM, now)
     await store(session, attempt, standing, clock)
     return opened
+
+
+async def evaluate_many(session: AsyncSession, attempt_ids: list[uuid.UUID], clock: Clock) -> None:
+    """Evaluates many sittings with a few reads; locks and writes only those whose standing changed."""
+    attempts = await AttemptRepository(session).many(attempt_ids)
+    ids = [a.id for a in attempts]
+    known = await IncidentRepository(session).for_attempts(ids)
+    logs = await events.of_attempts(session, ids, rules.RELEVANT)
+    stored = await IntegrityRepository(session).for_attempts(ids)
+    windows: dict[uuid.UUID, ExamWindow] = {}
+    for attempt in attempts:
+        if attempt.window_id not in windows:
+            windows[attempt.window_id] = await scheduling_service.get_window(session, attempt.window_id)
+        window = windows[attempt.window_id]
+        keys = {i.key for i in known[attempt.id]}
+        policy = rules.Policy(webcam_required=window.webcam_interval_seconds is not None)
+        if any(f.key not in keys for f in rules.evaluate(logs[attempt.id], policy)):
+            locked = await AttemptRepository(session).get(attempt.id)  # new incidents are log entries
+            if locked is not None:
+                await evaluate(session, locked, window, clock)
+            continue
+        standing = standing_of(known[attempt.id], window.risk_threshold)
+        row = stored.get(attempt.id)
+        if row is None or (row.risk_score, row.review_required, row.reasons) != (
+            standing.risk_score,
+            standing.review_required,
+            standing.reasons,
+        ):
+            await store(session, attempt, standing, clock)
 
 
 async def store(session: AsyncSession, attempt: Attempt, standing: Standing, clock: Clock) -> SittingIntegrity:

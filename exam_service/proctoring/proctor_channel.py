@@ -6,6 +6,7 @@ and fills gaps from the log, so a console sees every entry once, in order, acros
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -140,11 +141,13 @@ class ProctorChannel(Connection):
         self.presence_rounds += 1
         full = self.presence_rounds % FULL_PRESENCE == 1
         changed = {}
+        now = time.time()
         for attempt_id in self.cursors:
-            seen = sittings.presence_of(self.ctx.hub.last_heartbeat(attempt_id), timeout)
-            if full or self.connected.get(attempt_id) != seen["connected"]:
-                changed[attempt_id] = seen
-                self.connected[attempt_id] = bool(seen["connected"])
+            last = self.ctx.hub.last_heartbeat(attempt_id)
+            connected = last is not None and now - last <= timeout
+            if full or self.connected.get(attempt_id) != connected:
+                changed[attempt_id] = sittings.presence_of(last, timeout)
+                self.connected[attempt_id] = connected
         if changed:
             self.reply({"type": "presence", "sittings": changed})
 

@@ -54,6 +54,13 @@ class IncidentRepository:
         statement = select(Incident).where(Incident.attempt_id == attempt_id).order_by(Incident.event_seq)
         return list((await self.session.execute(statement)).scalars())
 
+    async def for_attempts(self, attempt_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Incident]]:
+        found: dict[uuid.UUID, list[Incident]] = {a: [] for a in attempt_ids}
+        statement = select(Incident).where(Incident.attempt_id.in_(attempt_ids)).order_by(Incident.event_seq)
+        for incident in (await self.session.execute(statement)).scalars():
+            found[incident.attempt_id].append(incident)
+        return found
+
     async def open_for(self, attempt_ids: list[uuid.UUID]) -> list[Incident]:
         statement = (
             select(Incident)
