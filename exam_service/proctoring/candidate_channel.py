@@ -35,6 +35,8 @@ from exam_service.proctoring.handshake import Context, error_frame, open_channel
 from exam_service.proctoring.ingest import Pending
 from exam_service.proctoring.schemas import CandidateFrame, Hello
 
+IN_FLIGHT = 64  # events of one socket waiting for their commit; beyond that the socket is not read
+
 
 class CandidateChannel(Connection):
     def __init__(self, websocket: WebSocket, ctx: Context) -> None:
@@ -47,6 +49,7 @@ class CandidateChannel(Connection):
         self.last_seq = 0
         self.lost = False
         self.highest_stored = 0  # this tab's highest stored event number: anything above is new
+        self.in_flight = asyncio.Semaphore(IN_FLIGHT)
 
     async def serve(self) -> None:
         code, reason = Close.normal, "closed"
@@ -146,17 +149,23 @@ class CandidateChannel(Connection):
                     async with transaction(self.ctx.sessionmaker) as session:
                         await presence.record_restored(session, uuid.UUID(self.attempt_id), self.ctx.clock)
             elif frame["type"] == "event":
-                self.reply(await self._event(frame))
+                await self._event(frame)
             else:
                 raise Closing(Close.malformed, f"unknown frame type {str(frame['type'])[:40]!r}")
 
-    async def _event(self, frame: dict[str, Any]) -> dict[str, Any]:
+    async def _event(self, frame: dict[str, Any]) -> None:
+        """Hands the event to the worker's writer and reads on; the ack follows the commit.
+
+        Reading never waits for the database (a socket that is not read cannot answer pings),
+        but at most ``IN_FLIGHT`` events per socket wait for their commit.
+        """
         client_seq = frame.get("client_seq")
         try:
             parsed = CandidateFrame.model_validate(frame)
             detail = proctoring_service.check_detail(parsed)
         except ValidationError as exc:
-            return error_frame(exc, client_seq=client_seq)
+            self.reply(error_frame(exc, client_seq=client_seq))
+            return
         assert self.candidate_id is not None
         pending = Pending(
             uuid.UUID(self.attempt_id),
@@ -166,17 +175,25 @@ class CandidateChannel(Connection):
             self.client,
             check_duplicate=parsed.client_seq <= self.highest_stored,
         )
-        try:
-            stored = await self.ctx.ingest.submit(pending)
-        except ExamServiceError as exc:
-            return error_frame(exc, client_seq=client_seq)
-        except Exception as exc:  # not stored: the page keeps the event and sends it again after reconnecting
-            raise Closing(Close.server_error, "the event could not be stored; reconnect and send it again") from exc
-        if stored is not None:
-            self.highest_stored = max(self.highest_stored, parsed.client_seq)
-        if stored is None:
-            return {"type": "error", "error": "conflict", "detail": "the sitting has ended", "client_seq": client_seq}
-        return {"type": "ack", "client_seq": parsed.client_seq, "seq": stored}
+        await self.in_flight.acquire()
+        pending.done.add_done_callback(lambda done: self._answer(done, parsed))
+        self.ctx.ingest.enqueue(pending)
+
+    def _answer(self, done: asyncio.Future[int | None], frame: CandidateFrame) -> None:
+        self.in_flight.release()
+        if done.cancelled():
+            return
+        error = done.exception()
+        if isinstance(error, ExamServiceError):
+            self.reply(error_frame(error, client_seq=frame.client_seq))
+        elif error is not None:  # not stored: the page keeps the event and sends it again after reconnecting
+            self.end(Close.server_error, "the event could not be stored; reconnect and send it again")
+        elif (stored := done.result()) is None:
+            detail = "the sitting has ended"
+            self.reply({"type": "error", "error": "conflict", "detail": detail, "client_seq": frame.client_seq})
+        else:
+            self.highest_stored = max(self.highest_stored, frame.client_seq)
+            self.reply({"type": "ack", "client_seq": frame.client_seq, "seq": stored})
 
 
 def _for_candidate(message: dict[str, Any]) -> dict[str, Any]:

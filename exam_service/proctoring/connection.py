@@ -144,8 +144,13 @@ class Connection:
         """A window was taken from a user; only a proctor channel has windows to lose."""
 
     async def send_now(self, frame: dict[str, Any]) -> None:
-        """Only before the sender task runs (welcome, snapshot, backlog)."""
-        await self.ws.send_text(json.dumps(frame, separators=(",", ":")))
+        """Sends at once: the sender task, or the handshake before that task runs."""
+        if self.state is ChannelState.closed or self.ws.application_state is not WebSocketState.CONNECTED:
+            raise Disconnected
+        try:
+            await self.ws.send_text(json.dumps(frame, separators=(",", ":")))
+        except (RuntimeError, WebSocketDisconnect, OSError) as exc:  # closed while this frame was on its way
+            raise Disconnected from exc
 
     # ---- inbound -----------------------------------------------------------------------------
 

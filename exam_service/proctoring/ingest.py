@@ -57,10 +57,9 @@ class Ingest:
         self._evaluate = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
-    async def submit(self, pending: Pending) -> int | None:
-        """The stored entry's sequence number once committed; ``None`` if the sitting has ended."""
+    def enqueue(self, pending: Pending) -> None:
+        """``pending.done`` gets the stored entry's sequence number once committed (``None``: the sitting has ended)."""
         self.queue.put_nowait(pending)
-        return await pending.done
 
     def start(self) -> None:
         self._tasks = [asyncio.create_task(self._writer()), asyncio.create_task(self._evaluator())]
