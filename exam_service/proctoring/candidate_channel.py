@@ -65,7 +65,7 @@ class CandidateChannel(Connection):
             await self._welcome(hello)
             self.move(ChannelState.open)
             self.ctx.hub.heartbeat(self.attempt_id, self.window_id)
-            code, reason = await run_until_closed(self, self._receive_loop(), self._send_loop())
+            code, reason = await run_until_closed(self, self._receive_loop(), self.send_loop())
         except Closing as closing:
             code, reason = closing.code, closing.reason
         finally:
@@ -118,14 +118,6 @@ class CandidateChannel(Connection):
         self.last_seq = seq
         if message["kind"] in events.TO_CANDIDATE and message["source"] != "candidate":
             await self.send_now(_for_candidate(message))
-
-    async def _send_loop(self) -> None:
-        while True:
-            kind, payload = await self.queue.get()
-            if kind == "live":
-                await self._deliver(payload)
-            else:
-                await self.send_now(payload)
 
     async def _receive_loop(self) -> None:
         timeout = self.settings.heartbeat_timeout_seconds

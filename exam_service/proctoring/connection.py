@@ -143,6 +143,18 @@ class Connection:
     def revoke(self, window_id: str, user_id: str) -> None:
         """A window was taken from a user; only a proctor channel has windows to lose."""
 
+    async def send_loop(self) -> None:
+        """The one writer: live entries through ``deliver`` (which orders them), other frames as they are."""
+        while True:
+            kind, payload = await self.queue.get()
+            if kind == "live":
+                await self._deliver(payload)
+            else:
+                await self.send_now(payload)
+
+    async def _deliver(self, message: dict[str, Any]) -> None:
+        raise NotImplementedError
+
     async def send_now(self, frame: dict[str, Any]) -> None:
         """Sends at once: the sender task, or the handshake before that task runs."""
         if self.state is ChannelState.closed or self.ws.application_state is not WebSocketState.CONNECTED:

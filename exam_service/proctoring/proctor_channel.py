@@ -65,7 +65,7 @@ class ProctorChannel(Connection):
             await self._snapshot(windows, hello)
             self.move(ChannelState.open)
             self.ctx.hub.on_presence_tick.append(self._presence)
-            code, reason = await run_until_closed(self, self._receive_loop(), self._send_loop())
+            code, reason = await run_until_closed(self, self._receive_loop(), self.send_loop())
         except Closing as closing:
             code, reason = closing.code, closing.reason
         except ExamServiceError as exc:
@@ -126,14 +126,6 @@ class ProctorChannel(Connection):
             await self._catch_up(attempt_id, seq - 1)
         self.cursors[attempt_id] = seq
         await self.send_now(message)
-
-    async def _send_loop(self) -> None:
-        while True:
-            kind, payload = await self.queue.get()
-            if kind == "live":
-                await self._deliver(payload)
-            else:
-                await self.send_now(payload)
 
     async def _presence(self) -> None:
         """Sittings whose connection changed since the last round; all of them every ``FULL_PRESENCE`` rounds."""

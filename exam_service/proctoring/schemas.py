@@ -12,25 +12,6 @@ Text1000 = Annotated[str, Field(min_length=1, max_length=1000)]
 Reason = Annotated[str, Field(min_length=3, max_length=2000)]
 IrregularityCategory = Literal["environment", "candidate_behaviour", "technical", "staff", "other"]
 
-CANDIDATE_EVENT_KINDS = (
-    "visibility_hidden",
-    "visibility_visible",
-    "window_blur",
-    "window_focus",
-    "fullscreen_exit",
-    "fullscreen_enter",
-    "copy",
-    "cut",
-    "paste",
-    "context_menu",
-    "print_attempt",
-    "network_offline",
-    "network_online",
-    "devtools_suspected",
-    "second_tab",
-    "webcam_unavailable",
-    "chat",
-)
 CandidateEventKind = Literal[
     "visibility_hidden",
     "visibility_visible",

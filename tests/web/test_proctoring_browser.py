@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,24 +11,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.servers import Server, run_cli
+from tests.servers import Server
 from tests.web.browser import ARGS, CHROMIUM
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 # a fake camera that needs no permission prompt: the demo window takes a snapshot every 10 s
 CAMERA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    env = {**os.environ, "EXAM_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/web.db", "EXAM_LOG_JSON": "false"}
-    demo = run_cli(["demo"], env)
-    assert demo.returncode == 0, demo.stderr
-    running = Server(env, tmp_path / "server.log")
-    running.start()
-    yield running
-    running.stop()
 
 
 @contextmanager

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,21 +9,10 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.servers import Server, run_cli
+from tests.servers import Server
 from tests.web.browser import chromium
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    env = {**os.environ, "EXAM_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/web.db", "EXAM_LOG_JSON": "false"}
-    demo = run_cli(["demo"], env)
-    assert demo.returncode == 0, demo.stderr
-    running = Server(env, tmp_path / "server.log")
-    running.start()
-    yield running
-    running.stop()
 
 
 def _api_form(base: str, attempt: str) -> dict[str, Any]:
