@@ -87,10 +87,6 @@ class Hub:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    @property
-    def sockets(self) -> int:
-        return len(self._watched)
-
     def dispatch(self, message: dict[str, Any]) -> None:
         if message.get("type") == "unassigned":
             for subscriber in list(self._by_window.get(message["window_id"], ())):
