@@ -61,34 +61,93 @@ class StarterFile(_Strict):
     content: str = ""
 
 
+class CheckLimits(_Strict):
+    """Sandbox limits; unset fields take the task's, then the defaults (grading.sandbox)."""
+
+    cpu_seconds: Annotated[float, Field(gt=0, le=30)] | None = None
+    wall_seconds: Annotated[float, Field(ge=1, le=60)] | None = None
+    memory_mb: Annotated[int, Field(ge=32, le=1024)] | None = None
+    processes: Annotated[int, Field(ge=1, le=256)] | None = None
+    file_kb: Annotated[int, Field(ge=1, le=16 * 1024)] | None = None
+    output_kb: Annotated[int, Field(ge=1, le=4096)] | None = None
+
+
+CALLABLE = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
+
+
+class CallSetup(_Strict):
+    call: Annotated[str, Field(pattern=CALLABLE)]
+    args: list[Any] = []
+    kwargs: dict[str, Any] = {}
+
+
+class CallCase(_Strict):
+    """One call of a candidate's function and what it must return (or raise)."""
+
+    call: Annotated[str, Field(pattern=CALLABLE)]
+    args: list[Any] = []
+    kwargs: dict[str, Any] = {}
+    setup: CallSetup | None = None  # builds the object whose method ``call`` names
+    expect: Any = None
+    raises: str | list[str] | None = None
+    tolerance: Annotated[float, Field(ge=0)] | None = None
+    rel_tolerance: Annotated[float, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _expect_or_raises(self) -> CallCase:
+        if ("expect" in self.model_fields_set) == (self.raises is not None):
+            raise fail("expect", f"case {self.call!r} needs exactly one of expect or raises")
+        return self
+
+
+DOCUMENT_FORMATS = ("yaml", "json", "toml", "dockerfile", "github_workflow", "kubernetes")
+
+
 class GraderCheck(_Strict):
-    """One automatically graded check on a submitted file."""
+    """One check: a sandbox run that gathers data, and a verdict the trusted grader computes."""
 
     id: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,40}$")]
     file: str
-    kind: Literal["regex", "not_regex", "python_test"]
-    pattern: str | None = None
-    code: str | None = None
+    kind: Literal["call", "probe", "document", "command"]
     points: Annotated[float, Field(gt=0)] = 1.0
     message: str
+    partial: bool = False
+    sample: bool = False
+    limits: CheckLimits | None = None
+    support_files: list[StarterFile] = []
+    cases: list[CallCase] = []
+    code: str | None = None
+    collect: list[str] = []
+    format: Literal["yaml", "json", "toml", "dockerfile", "github_workflow", "kubernetes"] | None = None
+    argv: list[str] = []
+    stdin: str = ""
+    expect: dict[str, Any] | None = None
+    judge: str | None = None
 
     @model_validator(mode="after")
-    def _pattern_or_code(self) -> GraderCheck:
-        if self.kind in ("regex", "not_regex"):
-            if not self.pattern:
-                raise fail("pattern", f"check {self.id!r} of kind {self.kind} needs a pattern")
+    def _complete(self) -> GraderCheck:
+        need = {"call": "cases", "probe": "code", "document": "format", "command": "argv"}[self.kind]
+        if not getattr(self, need):
+            raise fail(need, f"check {self.id!r} of kind {self.kind} needs {need}")
+        if self.kind == "call" and (self.expect is not None or self.judge):
+            raise fail("cases", f"check {self.id!r}: a call check compares each case's expect")
+        if self.kind == "document" and not self.judge:
+            raise fail("judge", f"check {self.id!r}: a document check needs a judge")
+        if self.kind in ("probe", "command") and (self.expect is None) == (self.judge is None):
+            raise fail("expect", f"check {self.id!r} needs exactly one of expect or judge")
+        if self.judge:
             try:
-                re.compile(self.pattern, re.MULTILINE)
-            except re.error as exc:
-                raise fail("pattern", f"check {self.id!r}: invalid pattern: {exc}") from exc
-        elif not self.code:
-            raise fail("code", f"check {self.id!r} of kind python_test needs code")
+                compiled = compile(self.judge, f"<judge {self.id}>", "exec")
+            except SyntaxError as exc:
+                raise fail("judge", f"check {self.id!r}: the judge does not compile: {exc}") from exc
+            if "judge" not in compiled.co_names:
+                raise fail("judge", f"check {self.id!r}: the judge must define judge(data)")
         return self
 
 
 class GraderSpec(_Strict):
     kind: Literal["checks"] = "checks"
-    timeout_seconds: Annotated[int, Field(ge=1, le=300)] = 30
+    limits: CheckLimits | None = None
     checks: Annotated[list[GraderCheck], Field(min_length=1)]
 
     @field_validator("checks")

@@ -145,3 +145,47 @@ def stats(path: Annotated[Path, typer.Argument()] = Path("question_bank")) -> No
     console.print(table)
     types = Counter(s.item.type for s in result.items)
     console.print("by type: " + ", ".join(f"{t} {n}" for t, n in sorted(types.items())))
+
+
+@app.command()
+def grade(
+    task_id: Annotated[str, typer.Argument(help="The performance task, e.g. F-TASK-001.")],
+    path: Annotated[Path, typer.Argument(help="A folder holding the answer files.")],
+    bank: Annotated[Path, typer.Option(help="The authoring files the task is read from.")] = Path("question_bank"),
+    check: Annotated[list[str] | None, typer.Option(help="Grade only these check ids.")] = None,
+) -> None:
+    """Grade a folder of files against a task's checks, in the same sandbox as candidates' answers."""
+    from exam_service.grading import engine
+
+    try:
+        task = engine.load_task(bank, task_id)
+    except engine.TaskNotFound as exc:
+        console.print(f"[red]{exc}", highlight=False)
+        raise typer.Exit(1) from exc
+    answer = {
+        name: (path / name).read_text(encoding="utf-8", errors="surrogateescape")
+        for name in task.answer_files
+        if (path / name).is_file()
+    }
+    settings = get_settings()
+    result = asyncio.run(
+        engine.grade_task(
+            task, answer, engine.sandbox_for(settings), only=check, concurrency=engine.concurrency_for(settings)
+        )
+    )
+    table = Table(title=f"{task_id}: {result.points:g} / {result.max_points:g} points ({result.isolation})")
+    for column in ("check", "points", "time", "feedback"):
+        table.add_column(column, overflow="fold")
+    for outcome in result.checks:
+        mark = "[green]pass" if outcome.passed else ("[yellow]part" if outcome.points else "[red]fail")
+        feedback = "; ".join(outcome.feedback) or outcome.message
+        table.add_row(
+            f"{mark}[/] {outcome.id}",
+            f"{outcome.points:g}/{outcome.max_points:g}",
+            f"{outcome.duration_ms} ms",
+            feedback,
+        )
+    console.print(table)
+    missing = [name for name in task.answer_files if name not in answer]
+    if missing:
+        console.print(f"[yellow]not found in {path}: {', '.join(missing)}", highlight=False)

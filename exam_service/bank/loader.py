@@ -13,6 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from exam_service.bank.authoring import ITEM_TYPES, Blueprint, BlueprintFile, Item, ItemFile
 
+SOLUTIONS = "solutions"
 _ITEM_FILE = TypeAdapter(ItemFile)
 _BLUEPRINT_FILE = TypeAdapter(BlueprintFile)
 
@@ -85,7 +86,10 @@ def _item_files(root: Path) -> Iterator[Path]:
     if root.is_file():
         yield root
         return
-    yield from sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    for path in sorted(root.rglob("*")):
+        # worked task solutions live beside the bank and are not items
+        if path.suffix in (".yaml", ".yml") and path.is_file() and SOLUTIONS not in path.relative_to(root).parts:
+            yield path
 
 
 def load_path(root: Path) -> LoadResult:

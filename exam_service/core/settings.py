@@ -57,6 +57,14 @@ class Settings(BaseSettings):
     snapshot_max_bytes: int = Field(default=512 * 1024, ge=1024)
     snapshot_retention_days: int = Field(default=30, ge=1)
 
+    # grading performance tasks (docs/GRADING.md)
+    grading_allow_unsandboxed: bool = False  # development only: run candidate code without bubblewrap
+    grading_concurrency: int = Field(default=0, ge=0, le=64)  # sandboxes at once per worker; 0: one per CPU
+    grading_in_process: bool | None = None  # grade in the web process; default: when there is no Redis
+    grading_job_timeout_seconds: int = Field(default=300, ge=10, le=3600)
+    grading_max_tries: int = Field(default=3, ge=1, le=10)
+    grading_requeue_seconds: int = Field(default=600, ge=30)  # a queued job not finished by then is handed over again
+
     log_level: str = "INFO"
     log_json: bool = True
     bank_path: str = "question_bank"
@@ -71,6 +79,8 @@ class Settings(BaseSettings):
                 raise ValueError("EXAM_TOKEN_SECRET must be at least 32 characters")
         if not self.token_algorithm.startswith("HS") and not (self.token_private_key and self.token_public_key):
             raise ValueError(f"{self.token_algorithm} needs EXAM_TOKEN_PRIVATE_KEY and EXAM_TOKEN_PUBLIC_KEY")
+        if self.grading_allow_unsandboxed and self.environment == "production":
+            raise ValueError("EXAM_GRADING_ALLOW_UNSANDBOXED cannot be set in production")
         if self.login_lock_after <= self.login_slow_after:
             raise ValueError("EXAM_LOGIN_LOCK_AFTER must be greater than EXAM_LOGIN_SLOW_AFTER")
         return self
