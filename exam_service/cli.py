@@ -120,6 +120,32 @@ def sweep() -> None:
     console.print(f"submitted {counts.get('submitted', 0)}, expired {counts.get('expired', 0)}")
 
 
+@app.command()
+def worker(
+    burst: Annotated[bool, typer.Option(help="Grade what is due now, then exit.")] = False,
+) -> None:
+    """Start a grading worker: arq on EXAM_REDIS_URL, else a local pool on the shared database."""
+    import asyncio
+
+    from exam_service.core.logging import configure_logging
+    from exam_service.grading import queue as grading_queue
+    from exam_service.grading.sandbox import SandboxUnavailable
+
+    settings = get_settings()
+    configure_logging(settings.log_level, as_json=settings.log_json)
+    try:
+        _ = grading_queue.context_for(settings, None, SystemClock()).sandbox.isolation
+    except SandboxUnavailable as exc:
+        console.print(f"[red]{exc}", highlight=False)
+        raise typer.Exit(1) from exc
+    if settings.redis_url:
+        console.print(f"grading worker on arq ({settings.grading_queue}), {settings.redis_url}", highlight=False)
+        grading_queue.worker_for(settings, burst=burst).run()
+    else:
+        console.print("grading worker with a local pool (no EXAM_REDIS_URL)", highlight=False)
+        asyncio.run(grading_queue.run_local_worker(settings, burst=burst))
+
+
 @snapshots_app.command("purge")
 def snapshots_purge() -> None:
     """Delete webcam snapshots older than EXAM_SNAPSHOT_RETENTION_DAYS."""

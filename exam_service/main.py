@@ -26,6 +26,8 @@ from exam_service.core.settings import Settings, get_settings
 from exam_service.core.tokens import TokenCodec
 from exam_service.delivery.endpoints import router as delivery_router
 from exam_service.delivery.sweeper import run_sweeper
+from exam_service.grading import queue as grading_queue
+from exam_service.grading.endpoints import router as grading_router
 from exam_service.identity.endpoints import router as identity_router
 from exam_service.ops.endpoints import router as ops_router
 from exam_service.proctoring.channels import router as channels_router
@@ -42,6 +44,7 @@ ROUTERS = (
     bank_router,
     scheduling_router,
     delivery_router,
+    grading_router,
     proctoring_router,
     channels_router,
     web_router,
@@ -72,8 +75,11 @@ def create_app(
             sweeper = asyncio.create_task(
                 run_sweeper(app.state.sessionmaker, app.state.clock, settings.sweep_interval_seconds)
             )
+        grading_context = grading_queue.context_for(settings, app.state.sessionmaker, app.state.clock)
         try:
-            yield
+            async with grading_queue.dispatching(settings, grading_context, app.state.broker) as pool:
+                app.state.grading_pool = pool
+                yield
         finally:
             await app.state.ingest.stop()
             await app.state.hub.stop()

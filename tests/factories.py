@@ -47,6 +47,21 @@ async def token_for(client: httpx.AsyncClient, email: str, password: str = PASSW
     return token
 
 
+# a real check: the Dockerfile, parsed in the sandbox, must end on a non-root USER
+NON_ROOT_CHECK: dict[str, Any] = {
+    "id": "user",
+    "file": "Dockerfile",
+    "kind": "document",
+    "format": "dockerfile",
+    "message": "the image runs as a non-root user",
+    "judge": (
+        "def judge(data):\n"
+        "    users = [i.get('value') for i in data.get('instructions') or [] if i.get('instruction') == 'USER']\n"
+        "    return [(bool(users) and users[-1] not in ('root', '0'), 'the image must switch to a non-root USER')]\n"
+    ),
+}
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -107,9 +122,7 @@ def item_payload(
         "performance_task": {
             "estimated_minutes": 20,
             "answer_files": ["Dockerfile"],
-            "grader": {
-                "checks": [{"id": "user", "file": "Dockerfile", "kind": "regex", "pattern": "^USER ", "message": "m"}]
-            },
+            "grader": {"checks": [NON_ROOT_CHECK]},
         },
     }
     return {**base, **specifics[kind], **override}

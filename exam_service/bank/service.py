@@ -180,6 +180,13 @@ async def get_version(session: AsyncSession, item_id: str, version: int | None =
     return row
 
 
+async def version_by_id(session: AsyncSession, version_id: uuid.UUID) -> ItemVersion:
+    found = await ItemRepository(session).versions_by_ids([version_id])
+    if version_id not in found:
+        raise NotFound(f"no item version {version_id}")
+    return found[version_id]
+
+
 async def diff(session: AsyncSession, item_id: str, old: int, new: int) -> list[str]:
     before, after = await get_version(session, item_id, old), await get_version(session, item_id, new)
 

@@ -92,7 +92,7 @@ class RedisBroker:
             yield messages()
         finally:
             await pubsub.unsubscribe(channel)
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await pubsub.aclose()  # type: ignore[no-untyped-call,unused-ignore]
 
     async def ping(self) -> bool:
         try:

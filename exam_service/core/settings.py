@@ -60,9 +60,13 @@ class Settings(BaseSettings):
     # grading performance tasks (docs/GRADING.md)
     grading_allow_unsandboxed: bool = False  # development only: run candidate code without bubblewrap
     grading_concurrency: int = Field(default=0, ge=0, le=64)  # sandboxes at once per worker; 0: one per CPU
-    grading_in_process: bool | None = None  # grade in the web process; default: when there is no Redis
+    # who grades: "local" (a pool in each web process), "arq" (workers through Redis), "off" (web
+    # processes leave jobs in the outbox for `exam-service worker`); "auto": arq with Redis, else local
+    grading_dispatch: Literal["auto", "local", "arq", "off"] = "auto"
     grading_job_timeout_seconds: int = Field(default=300, ge=10, le=3600)
     grading_max_tries: int = Field(default=3, ge=1, le=10)
+    grading_lease_seconds: int = Field(default=60, ge=5, le=3600)  # a running job not renewed this long is taken over
+    grading_queue: str = "exam-service:grading"  # the arq queue
     grading_requeue_seconds: int = Field(default=600, ge=30)  # a queued job not finished by then is handed over again
 
     log_level: str = "INFO"

@@ -20,6 +20,7 @@ from exam_service.core.clock import Clock
 from exam_service.core.errors import Conflict
 from exam_service.delivery import events, state, timing
 from exam_service.delivery.repository import AttemptRepository, ResponseRepository
+from exam_service.grading import service as grading_service
 from exam_service.identity import service as identity_service
 from exam_service.models import Attempt, AttemptState, AttemptTransition, ExamWindow, Role, User
 from exam_service.scheduling import service as scheduling_service
@@ -62,6 +63,9 @@ async def transition(
     await events.append(
         session, attempt, "state_changed", {"from": previous, "to": target.value, "reason": reason}, actor.origin, at
     )
+    if target is AttemptState.submitted:
+        # the grading request is part of the submit: written in its transaction, or not at all
+        await grading_service.request_for_attempt(session, attempt, at)
 
 
 async def window_of(session: AsyncSession, attempt: Attempt) -> ExamWindow:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from dataclasses import dataclass, field
-from typing import Any
-
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from exam_service.bank.authoring import CheckLimits, GraderCheck, PerformanceTask
 from exam_service.bank.loader import load_path
@@ -181,3 +180,12 @@ async def grade_task(
         checks=list(outcomes),
         isolation=sandbox.isolation,
     )
+
+
+def unanswered(task: PerformanceTask) -> TaskGrade:
+    """No files were submitted: every check scores zero, without running anything."""
+    outcomes = [
+        CheckOutcome(c.id, c.message, 0.0, c.points, False, ["no answer was submitted"], "", 0, c.sample)
+        for c in task.grader.checks
+    ]
+    return TaskGrade(0.0, round(sum(c.points for c in task.grader.checks), 6), outcomes, "none")

@@ -17,6 +17,7 @@ kill the supervisor) it can only change the data it returns, or lose the report 
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import glob
 import hashlib
@@ -49,7 +50,7 @@ def _limit(kind: int, value: int) -> None:
     try:
         resource.setrlimit(kind, (value, value))
     except (ValueError, OSError):
-        soft, hard = resource.getrlimit(kind)
+        _soft, hard = resource.getrlimit(kind)
         resource.setrlimit(kind, (min(value, hard) if hard != resource.RLIM_INFINITY else value, hard))
 
 
@@ -71,10 +72,8 @@ def _set_limits(limits: dict[str, int], mode: str) -> None:
 
 
 def _undumpable() -> None:
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
 
 
 # ---------------------------------------------------------------------------------------------
@@ -158,7 +157,7 @@ def _run_cases(channel: _Channel, job: dict[str, Any]) -> None:
             func = getattr(target, name.split(".")[-1]) if target is not None else _resolve(module, None, name)
             value = func(*case.get("args", []), **case.get("kwargs", {}))
             record: dict[str, Any] = {"case": index, "value": plain(value)}
-        except BaseException as exc:  # noqa: BLE001 - SystemExit and friends are answers too
+        except BaseException as exc:
             record = {"case": index, "raised": type(exc).__name__, "mro": [c.__name__ for c in type(exc).__mro__]}
             record["message"] = str(exc)[:500]
         channel.send(record)
@@ -195,7 +194,7 @@ def _parse_document(channel: _Channel, job: dict[str, Any]) -> None:
             data["documents"] = [tomllib.loads(text)]
         elif fmt == "dockerfile":
             data.update(_dockerfile(text))
-    except Exception as exc:  # noqa: BLE001 - a parse failure is the candidate's result
+    except Exception as exc:
         channel.send({"document": {"parse_error": f"{type(exc).__name__}: {exc}"[:500]}})
         return
     if fmt == "github_workflow":
@@ -218,8 +217,10 @@ def _yaml_documents(text: str) -> list[Any]:
         first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:bool"]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
-    Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
-    return list(yaml.load_all(text, Loader=Loader))  # noqa: S506 - a SafeLoader subclass
+    Loader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+    )
+    return list(yaml.load_all(text, Loader=Loader))
 
 
 def _string_keys(value: Any) -> Any:
@@ -231,7 +232,7 @@ def _string_keys(value: Any) -> Any:
 
 
 def _dockerfile(text: str) -> dict[str, Any]:
-    from dockerfile_parse import DockerfileParser
+    from dockerfile_parse import DockerfileParser  # type: ignore[import-untyped]
 
     parser = DockerfileParser(fileobj=io.BytesIO(text.encode()))
     instructions = [
@@ -278,7 +279,7 @@ def _kubernetes_errors(document: Any) -> list[str]:
         kubernetes_validate.validate(document, kubernetes_validate.latest_version(), strict=True)
     except kubernetes_validate.ValidationError as exc:
         return [f"{'.'.join(str(p) for p in exc.path)}: {exc.message}"[:300]]
-    except Exception as exc:  # noqa: BLE001 - an unknown kind or version is a finding too
+    except Exception as exc:
         return [f"{type(exc).__name__}: {exc}"[:300]]
     return []
 
@@ -303,12 +304,10 @@ def _child(job: dict[str, Any], channel_fd: int) -> None:
         elif mode == "document":
             _parse_document(channel, job)
         channel.send({"done": True})
-    except BaseException:  # noqa: BLE001 - reported as data; the verdict is outside
+    except BaseException:
         sys.stderr.write(traceback.format_exc()[-4000:])
-        try:
+        with contextlib.suppress(BaseException):
             channel.send({"error": traceback.format_exc(limit=0).strip()[-500:]})
-        except BaseException:  # noqa: BLE001
-            pass
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
@@ -356,10 +355,8 @@ def _collect(patterns: list[str]) -> dict[str, Any]:
 
 
 def _kill_group(pid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def supervise(job: dict[str, Any]) -> dict[str, Any]:
@@ -406,8 +403,9 @@ def supervise(job: dict[str, Any]) -> dict[str, Any]:
         if not open_fds or (drain_until is not None and now > drain_until):
             break
         if now > deadline:
-            report["timed_out"] = True
-            report["limit"] = "wall"
+            if report["limit"] is None:  # the output cap ends the run early too: keep that reason
+                report["timed_out"] = True
+                report["limit"] = "wall"
             break
         ready, _, _ = select.select(list(open_fds), [], [], 0.05)
         for fd in ready:
@@ -419,7 +417,7 @@ def supervise(job: dict[str, Any]) -> dict[str, Any]:
             if len(buffer) + len(chunk) > cap:
                 buffer.extend(chunk[: max(0, cap - len(buffer))])
                 report["truncated"] = True
-                if fd == records_r or fd == out_r:
+                if fd in (records_r, out_r):
                     report["limit"] = "output"
                     deadline = 0.0
             else:

@@ -14,6 +14,7 @@ of the isolation, and every report says so.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -151,7 +152,7 @@ class Sandbox:
         made: set[str] = set()
         for prefix in sorted({sys.base_prefix, sys.prefix, str(Path(self.python).resolve().parent.parent)}):
             if not prefix.startswith("/usr/"):
-                argv += _parents(prefix, made) + ["--ro-bind", prefix, prefix]
+                argv += [*_parents(prefix, made), "--ro-bind", prefix, prefix]
         argv += _parents("/harness/harness.py", made)
         work_bytes = max(4 * 1024 * 1024, limits.file_kb * 1024 * 8)
         argv += [
@@ -219,12 +220,12 @@ async def _execute(argv: list[str], stdin: bytes, wall: float) -> Report:
         stderr=asyncio.subprocess.PIPE,
         start_new_session=True,
     )
-    assert process.stdin and process.stdout and process.stderr
+    assert process.stdin
+    assert process.stdout
+    assert process.stderr
     process.stdin.write(stdin)
-    try:
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
         await process.stdin.drain()
-    except (BrokenPipeError, ConnectionResetError):
-        pass
     process.stdin.close()
     try:
         out, err = await asyncio.wait_for(_read_capped(process), timeout=wall)
@@ -253,7 +254,8 @@ async def _execute(argv: list[str], stdin: bytes, wall: float) -> Report:
 
 
 async def _read_capped(process: asyncio.subprocess.Process) -> tuple[bytes, bytes]:
-    assert process.stdout and process.stderr
+    assert process.stdout
+    assert process.stderr
 
     async def read(stream: asyncio.StreamReader) -> bytes:
         data = bytearray()
@@ -268,7 +270,5 @@ async def _read_capped(process: asyncio.subprocess.Process) -> tuple[bytes, byte
 
 def _kill(process: asyncio.subprocess.Process) -> None:
     if process.returncode is None:
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass

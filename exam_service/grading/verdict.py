@@ -99,7 +99,8 @@ def _case_problem(case: CallCase, record: dict[str, Any] | None) -> str | None:
         return "no result (the code exited, crashed or ran out of time before returning)"
     if case.raises is not None:
         wanted = [case.raises] if isinstance(case.raises, str) else case.raises
-        mro = record.get("mro") if isinstance(record.get("mro"), list) else []
+        raw_mro = record.get("mro")
+        mro: list[Any] = raw_mro if isinstance(raw_mro, list) else []
         if "raised" in record and any(name in mro for name in wanted):
             return None
         got = f"raised {record.get('raised')}" if "raised" in record else f"returned {shown(record.get('value'))}"
@@ -177,7 +178,7 @@ def judge_code(check: GraderCheck, data: dict[str, Any]) -> Verdict:
         exec(compile(check.judge, f"<judge {check.id}>", "exec"), scope)
         requirements = list(scope["judge"](data))
         pairs = [(bool(ok), str(message)) for ok, message in requirements]
-    except Exception as exc:  # noqa: BLE001 - a judge that fails on odd data is a bank defect, not a pass
+    except Exception as exc:
         return Verdict(0.0, [f"the check could not judge this answer: {type(exc).__name__}: {exc}"], error=str(exc))
     met = sum(1 for ok, _ in pairs if ok)
     return _fraction(check, met, len(pairs), [message for ok, message in pairs if not ok])

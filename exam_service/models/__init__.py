@@ -3,6 +3,7 @@
 from exam_service.models.bank import BankItem, BlueprintVersion, Form, FormItem, ItemVersion, VersionStatus
 from exam_service.models.base import Base
 from exam_service.models.delivery import Attempt, AttemptState, AttemptTransition, Response, SittingEvent
+from exam_service.models.grading import GradingJob, GradingState
 from exam_service.models.identity import LoginThrottle, RevokedToken, Role, User
 from exam_service.models.proctoring import ChannelTicket, Incident, IncidentStatus, SittingIntegrity, WebcamSnapshot
 from exam_service.models.scheduling import Credential, ExamWindow, Waiver, WindowProctor
@@ -19,6 +20,8 @@ __all__ = [
     "ExamWindow",
     "Form",
     "FormItem",
+    "GradingJob",
+    "GradingState",
     "Incident",
     "IncidentStatus",
     "ItemVersion",

@@ -13,6 +13,7 @@ from exam_service.bank import qti
 from exam_service.bank.authoring import Item
 from exam_service.bank.loader import load_path
 from exam_service.bank.scoring import fraction_correct, score
+from tests.factories import NON_ROOT_CHECK
 
 ITEM = TypeAdapter(Item)
 NS = {"q": qti.QTI_NS}
@@ -358,7 +359,7 @@ def test_export_refuses_what_qti_cannot_express(tmp_path: Path) -> None:
         type="performance_task",
         estimated_minutes=20,
         answer_files=["Dockerfile"],
-        grader={"checks": [{"id": "user", "file": "Dockerfile", "kind": "regex", "pattern": "USER", "message": "m"}]},
+        grader={"checks": [NON_ROOT_CHECK]},
     )
     pattern = _item("F-CONT-130", type="short_text", accepted=["USER"], patterns=["^USER$"])
     manual = _item("F-CONT-131", type="short_text", manual=True)
