@@ -145,7 +145,8 @@ def assert_zero(grade: TaskGrade, values: str, cli: str | None = None) -> None:
     assert grade.isolation == "bubblewrap", report
     assert grade.points == 0, f"a hostile answer scored {grade.points}:\n{report}"
     for outcome in grade.checks:
-        assert outcome.points == 0 and not outcome.passed, report
+        assert outcome.points == 0, report
+        assert not outcome.passed, report
         assert outcome.feedback, f"{outcome.id} failed without saying why:\n{report}"
     feedback = "\n".join(check(grade, "values").feedback)
     assert re.search(values, feedback), f"the values check does not say {values!r}:\n{report}"
@@ -235,7 +236,7 @@ async def test_fork_bomb_is_contained_and_leaves_no_process(sandbox: Sandbox) ->
     ],
 )
 async def test_infinite_loop_hits_the_cpu_limit(sandbox: Sandbox, prelude: str) -> None:
-    task = make_task(limits={**FAST, "wall_seconds": 5})
+    task = make_task(limits={**FAST, "wall_seconds": 10})  # room for the CPU limit on a busy machine
     grade_ = await grade(sandbox, answer("while True:\n    pass", prelude=prelude), task)
     assert_zero(grade_, r"CPU time limit", r"CPU time limit")
     all_cases_without_result(grade_)
@@ -278,13 +279,7 @@ async def test_memory_bomb_hits_the_memory_limit(sandbox: Sandbox, source: str, 
     assert_zero(grade_, values, cli)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HOLE: memory_mb is RLIMIT_AS per process, not per sandbox: `processes` forks may each hold "
-    "memory_mb of real memory (64 x 256 MB by default, 256 x 1 GB at the ceiling); a memory cgroup would bound it",
-)
-async def test_memory_spread_over_processes_is_bounded_by_the_memory_limit(sandbox: Sandbox) -> None:
-    act = """
+SPREAD_OVER_PROCESSES = """
         ready_r, ready_w = os.pipe()
         children = []
         for _ in range(6):  # 6 x 100 MB resident, against a 128 MB limit
@@ -300,9 +295,44 @@ async def test_memory_spread_over_processes_is_bounded_by_the_memory_limit(sandb
         for pid in children:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
-    """
-    grade_ = await grade(sandbox, answer(act), only=["values"])
-    assert grade_.points == 0, f"768 MB were resident under a 128 MB limit:\n{describe(grade_)}"
+"""
+SYSV_SHARED_MEMORY = """
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.shmat.restype = ctypes.c_void_p
+        segments = []
+        for _ in range(8):  # 8 x 64 MB, written then detached: held by the IPC namespace, in no address space
+            sid = libc.shmget(0, 64 << 20, 0o1600)  # IPC_PRIVATE, IPC_CREAT | 0600
+            addr = libc.shmat(sid, None, 0)
+            if sid < 0 or addr in (None, ctypes.c_void_p(-1).value):
+                raise MemoryError(f"shared memory refused: errno {ctypes.get_errno()}")
+            ctypes.memset(addr, 1, 64 << 20)
+            libc.shmdt(ctypes.c_void_p(addr))
+            segments.append(sid)
+        for sid in segments:
+            libc.shmctl(sid, 0, None)  # IPC_RMID
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="HOLE: memory_mb is RLIMIT_AS per process, not per sandbox: forks may each hold memory_mb (64 x 256 MB "
+    "by default, 256 x 1 GB at the ceiling) and System V shared memory, written then detached, is in no address "
+    "space at all (shmall is unlimited in the sandbox's IPC namespace); only a memory cgroup would bound it",
+)
+@pytest.mark.parametrize(
+    "act",
+    [
+        pytest.param(SPREAD_OVER_PROCESSES, id="6x100MB-in-forks"),
+        pytest.param(SYSV_SHARED_MEMORY, id="512MB-sysv-shm"),
+    ],
+)
+async def test_memory_held_outside_one_address_space_is_bounded(sandbox: Sandbox, act: str) -> None:
+    act = "if n == 2:\n" + textwrap.indent(textwrap.dedent(act), "    ")  # once, in the first case
+    task = make_task(limits={**FAST, "wall_seconds": 6})
+    grade_ = await grade(sandbox, answer(act), task, only=["values"])
+    assert grade_.points == 0, f"hundreds of MB were held under a 128 MB limit:\n{describe(grade_)}"
 
 
 @pytest.mark.parametrize(
@@ -341,7 +371,7 @@ async def test_huge_file_hits_the_file_size_limit(sandbox: Sandbox, prelude: str
     assert_zero(grade_, values, cli)
 
 
-@pytest.mark.parametrize("folder", ["/task", "/tmp"])
+@pytest.mark.parametrize("folder", ["/task", "/tmp"])  # noqa: S108 - the sandbox's own tmpfs
 async def test_many_files_fill_only_the_size_limited_folder(sandbox: Sandbox, folder: str) -> None:
     tag = scan_tag()
     act = """
@@ -466,7 +496,8 @@ async def test_service_files_environment_and_settings_are_out_of_reach(
     grade_ = await grade(sandbox, source)
     assert_zero(grade_, r"raised PermissionError: no service file, setting or secret in reach", "PermissionError")
     everything = json.dumps(grade_.as_dict())
-    assert secret not in everything and "LEAKED" not in everything, describe(grade_)
+    assert secret not in everything, describe(grade_)
+    assert "LEAKED" not in everything, describe(grade_)
     keys = json.loads(re.findall(r"ENV-KEYS (\[.*\])", check(grade_, "cli").log)[0])
     assert not [k for k in keys if k.startswith("EXAM_")], f"the sandbox saw {keys}"
     assert set(keys) <= {"PATH", "HOME", "TMPDIR", "LANG", "PYTHONDONTWRITEBYTECODE", "PYTHONHASHSEED", "PWD"} | {
@@ -654,7 +685,8 @@ async def test_hidden_expected_values_never_reach_the_sandbox(sandbox: Sandbox) 
     # from the host: what the grader hands the sandbox holds the inputs, never the expected values
     for grader_check in task.grader.checks:
         sent = json.dumps(engine.job_for(grader_check)) + json.dumps(engine.work_files(task, {"solution.py": GOOD}))
-        assert str(HIDDEN_MARKER) not in sent and str(cli_marker) not in sent, f"{grader_check.id} sends {sent}"
+        assert str(HIDDEN_MARKER) not in sent, f"{grader_check.id} sends {sent}"
+        assert str(cli_marker) not in sent, f"{grader_check.id} sends {sent}"
     assert str(HIDDEN_ARG) in json.dumps(engine.job_for(task.grader.checks[0])), "the hidden input is sent"
     python_prefix = str(Path(sys.executable).resolve().parent.parent)
     needles = _needles(hidden_expect=HIDDEN_MARKER, cli_expect=cli_marker, hidden_arg=HIDDEN_ARG, cli_arg=cli_arg)
@@ -683,10 +715,13 @@ async def test_hidden_expected_values_never_reach_the_sandbox(sandbox: Sandbox) 
     for scan in (call_scan, cli_scan):
         stats = scan["stats"]
         assert not {"hidden_expect", "cli_expect"} & set(scan["found"]), f"an expected value leaked: {scan}"
-        assert stats["files"] > 10 and stats["memory_bytes"] > 5_000_000 and stats["objects"] > 1000, scan
+        assert stats["files"] > 10, scan
+        assert stats["memory_bytes"] > 5_000_000, scan
+        assert stats["objects"] > 1000, scan
     # the scanner works: it sees the inputs the job legitimately carries
     assert {"objects", "memory"} <= set(call_scan["found"].get("hidden_arg", [])), f"{call_scan}\n{report}"
-    assert "/tmp/.stdin" in cli_scan["found"].get("cli_arg", []), f"{cli_scan}\n{report}"
+    stdin_file = "/tmp/.stdin"  # noqa: S108 - the harness's file in the sandbox
+    assert stdin_file in cli_scan["found"].get("cli_arg", []), f"{cli_scan}\n{report}"
     assert call_scan["stats"]["stdin_bytes"] == 0, "the candidate could read the harness's stdin"
     assert "parent-mem" in json.dumps(call_scan["stats"]["denied"]), f"the harness's memory was readable: {call_scan}"
 
@@ -752,7 +787,8 @@ async def test_symlinks_out_of_the_work_folder_lead_nowhere(sandbox: Sandbox, tm
     act = """
         leaked, refused = [], []
         for name, target in LINKS.items():
-            os.symlink(target.format(ppid=os.getppid()), name)
+            if not os.path.lexists(name):
+                os.symlink(target.format(ppid=os.getppid()), name)
         for path in ["shadow", "passwd", "pyproject", "repo/pyproject.toml", "host_file", "init_root", "harness_root"]:
             try:
                 with open(path, "rb") as handle:
@@ -776,7 +812,7 @@ async def test_symlinks_out_of_the_work_folder_lead_nowhere(sandbox: Sandbox, tm
 
 @pytest.mark.parametrize(
     "name",
-    ["../escape-{tag}.py", "../../escape-{tag}.py", "sub/../../escape-{tag}.py", "/tmp/escape-{tag}.py", "."],
+    ["../escape-{tag}.py", "../../escape-{tag}.py", "sub/../../escape-{tag}.py", "/tmp/escape-{tag}.py", "."],  # noqa: S108
 )
 async def test_a_file_name_leaving_the_work_folder_is_refused(sandbox: Sandbox, name: str) -> None:
     tag = secrets.token_hex(8)
@@ -932,7 +968,9 @@ async def test_patching_the_harness_cannot_forge_hidden_results(sandbox: Sandbox
     grade_ = await grade(sandbox, answer(act, prelude=MONKEYPATCH, GUESS=STEM_GUESS))
     assert_zero(grade_, rf"solve\({HIDDEN_ARG}\): returned {STEM_GUESS}, expected {HIDDEN_MARKER}", "NotImplemented")
     seen = json.loads(re.findall(r"JOB-SEEN (\{.*\})", check(grade_, "values").log)[0])
-    assert seen["jobs"] >= 1 and seen["cases"] == 3 and seen["expected"] == [], f"the job held {seen}"
+    assert seen["jobs"] >= 1, f"the cheat did not find the job: {seen}"
+    assert seen["cases"] == 3, f"the job held {seen}"
+    assert seen["expected"] == [], f"the job held expected values: {seen}"
 
 
 FAKE_OUTPUT = """
