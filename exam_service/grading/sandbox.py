@@ -149,12 +149,17 @@ class Sandbox:
         argv += ["--perms", "0755", "--dir", "/etc"]
         for path in ETC_FILES:
             argv += ["--ro-bind-try", path, path]
+        # the private folders first: a Python environment that lives under /tmp is bound inside it
+        work_bytes = max(4 * 1024 * 1024, limits.file_kb * 1024 * 8)
+        argv += [
+            "--perms", "1777", "--size", str(work_bytes), "--tmpfs", "/task",
+            "--perms", "1777", "--size", str(work_bytes), "--tmpfs", "/tmp",
+        ]  # fmt: skip
         made: set[str] = set()
         for prefix in sorted({sys.base_prefix, sys.prefix, str(Path(self.python).resolve().parent.parent)}):
             if not prefix.startswith("/usr/"):
                 argv += [*_parents(prefix, made), "--ro-bind", prefix, prefix]
         argv += _parents("/harness/harness.py", made)
-        work_bytes = max(4 * 1024 * 1024, limits.file_kb * 1024 * 8)
         argv += [
             "--ro-bind", str(HARNESS), "/harness/harness.py",
             "--ro-bind", str(inputs), "/input",
@@ -162,8 +167,6 @@ class Sandbox:
             "--ro-bind", str(TOOLS), "/tools",
             "--proc", "/proc",
             "--dev", "/dev",
-            "--perms", "1777", "--size", str(work_bytes), "--tmpfs", "/task",
-            "--perms", "1777", "--size", str(work_bytes), "--tmpfs", "/tmp",
             "--chdir", "/task",
             "--setenv", "PATH", f"{Path(self.python).parent}:/usr/local/bin:/usr/bin:/bin",
             "--setenv", "HOME", "/task",
