@@ -148,7 +148,21 @@ class GraderCheck(_Strict):
 class GraderSpec(_Strict):
     kind: Literal["checks"] = "checks"
     limits: CheckLimits | None = None
+    # Python shared by the task's judges (run by the trusted grader before each judge, never in the sandbox)
+    judge_helpers: str | None = None
+    # Python shared by the task's probes (runs in the sandbox, before each probe's code)
+    probe_helpers: str | None = None
     checks: Annotated[list[GraderCheck], Field(min_length=1)]
+
+    @field_validator("judge_helpers", "probe_helpers")
+    @classmethod
+    def _compiles(cls, source: str | None) -> str | None:
+        if source:
+            try:
+                compile(source, "<helpers>", "exec")
+            except SyntaxError as exc:
+                raise fail("judge_helpers", f"the helpers do not compile: {exc}") from exc
+        return source
 
     @field_validator("checks")
     @classmethod

@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     grading_max_tries: int = Field(default=3, ge=1, le=10)
     grading_lease_seconds: int = Field(default=60, ge=5, le=3600)  # a running job not renewed this long is taken over
     grading_queue: str = "exam-service:grading"  # the arq queue
+    # a delegated cgroup v2 folder for per-sandbox memory caps; unset: the grader's own cgroup v1, if writable
+    grading_cgroup: str | None = None
     grading_requeue_seconds: int = Field(default=600, ge=30)  # a queued job not finished by then is handed over again
 
     log_level: str = "INFO"

@@ -12,7 +12,7 @@ from typing import Any
 from exam_service.bank.authoring import CheckLimits, GraderCheck, PerformanceTask
 from exam_service.bank.loader import load_path
 from exam_service.core.settings import Settings
-from exam_service.grading.sandbox import CEILING, Limits, Report, Sandbox
+from exam_service.grading.sandbox import CEILING, Limits, Report, Sandbox, find_cgroups
 from exam_service.grading.verdict import judge
 
 LOG_CHARS = 4000
@@ -20,7 +20,7 @@ LOG_CHARS = 4000
 
 def sandbox_for(settings: Settings) -> Sandbox:
     allow = settings.grading_allow_unsandboxed and settings.environment != "production"
-    return Sandbox(allow_unsandboxed=allow)
+    return Sandbox(allow_unsandboxed=allow, cgroups=find_cgroups(settings.grading_cgroup))
 
 
 def concurrency_for(settings: Settings) -> int:
@@ -108,13 +108,13 @@ def work_files(task: PerformanceTask, answer: dict[str, str]) -> dict[str, str]:
     return files
 
 
-def job_for(check: GraderCheck) -> dict[str, Any]:
+def job_for(check: GraderCheck, probe_helpers: str | None = None) -> dict[str, Any]:
     """What the sandbox is told: the inputs, never the expected values or the judge."""
     job: dict[str, Any] = {"mode": check.kind, "file": check.file, "collect": check.collect}
     if check.kind == "call":
         job["cases"] = [case.model_dump(include={"call", "args", "kwargs", "setup"}) for case in check.cases]
     elif check.kind == "probe":
-        job["code"] = check.code
+        job["code"] = f"{probe_helpers}\n{check.code}" if probe_helpers else check.code
     elif check.kind == "document":
         job["format"] = check.format
     elif check.kind == "command":
@@ -135,11 +135,12 @@ async def grade_check(
     task: PerformanceTask, check: GraderCheck, answer: dict[str, str], sandbox: Sandbox
 ) -> CheckOutcome:
     support = {f.path: f.content for f in check.support_files}
-    report = await sandbox.run(job_for(check), work_files(task, answer), limits_for(task, check), support)
+    job = job_for(check, task.grader.probe_helpers)
+    report = await sandbox.run(job, work_files(task, answer), limits_for(task, check), support)
     if check.file not in answer:
         verdict_fraction, feedback, error = 0.0, [f"{check.file} was not submitted"], None
     else:
-        verdict = judge(check, report)
+        verdict = judge(check, report, task.grader.judge_helpers)
         verdict_fraction, feedback, error = verdict.fraction, verdict.feedback, verdict.error
     points = round(check.points * verdict_fraction, 6)
     return CheckOutcome(

@@ -24,6 +24,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,130 @@ class Report:
     duration_ms: int = 0
 
 
+class Cgroup:
+    """One sandbox's cgroup: a memory and process cap on everything in it, whatever forks.
+
+    Per-process limits (``RLIMIT_AS``) cannot bound memory spread over many processes or held
+    in System V shared memory; a memory cgroup can. Created under the grader's own cgroup
+    (cgroup v1, when the grader may write there: root on most hosts) or under
+    ``EXAM_GRADING_CGROUP`` (a delegated cgroup v2 folder with the memory and pids controllers).
+    """
+
+    def __init__(self, folders: list[Path], version: int) -> None:
+        self.folders, self.version = folders, version
+
+    @classmethod
+    def create(cls, parents: CgroupParents, memory_bytes: int, processes: int) -> Cgroup | None:
+        name = f"exam-grade-{secrets.token_hex(8)}"
+        folders: list[Path] = []
+        try:
+            if parents.version == 2:
+                folder = parents.memory / name
+                folder.mkdir()
+                folders.append(folder)
+                _write(folder / "memory.max", memory_bytes)
+                _write(folder / "memory.swap.max", 0, optional=True)
+                _write(folder / "pids.max", processes, optional=True)
+            else:
+                folder = parents.memory / name
+                folder.mkdir()
+                folders.append(folder)
+                _write(folder / "memory.limit_in_bytes", memory_bytes)
+                _write(folder / "memory.memsw.limit_in_bytes", memory_bytes, optional=True)
+                if parents.pids is not None:
+                    pids = parents.pids / name
+                    pids.mkdir()
+                    folders.append(pids)
+                    _write(pids / "pids.max", processes)
+        except OSError as exc:
+            log.warning("no cgroup for this sandbox (%s); per-process limits only", exc)
+            cls(folders, parents.version).remove()
+            return None
+        return cls(folders, parents.version)
+
+    def enter(self) -> None:
+        """Runs in the child between fork and exec: joins every cgroup before anything can fork."""
+        pid = str(os.getpid()).encode()
+        for folder in self.folders:
+            fd = os.open(folder / "cgroup.procs", os.O_WRONLY)
+            try:
+                os.write(fd, pid)
+            finally:
+                os.close(fd)
+
+    def out_of_memory(self) -> bool:
+        events = self.folders[0] / ("memory.events" if self.version == 2 else "memory.oom_control")
+        with contextlib.suppress(OSError, ValueError):
+            for line in events.read_text().splitlines():
+                key, _, value = line.partition(" ")
+                if key == "oom_kill" and int(value) > 0:
+                    return True
+        return False
+
+    def remove(self) -> None:
+        for folder in reversed(self.folders):
+            for _ in range(100):
+                try:
+                    folder.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    _kill_members(folder)
+                    time.sleep(0.02)
+            else:
+                log.error("could not remove the sandbox cgroup %s", folder)
+
+
+@dataclass(frozen=True)
+class CgroupParents:
+    memory: Path
+    pids: Path | None
+    version: int
+
+
+def find_cgroups(configured: str | None = None) -> CgroupParents | None:
+    """Where sandbox cgroups can be made, or ``None`` (then only per-process limits apply)."""
+    if configured:
+        folder = Path(configured)
+        controllers = (folder / "cgroup.subtree_control").read_text() if folder.is_dir() else ""
+        if "memory" in controllers.split():
+            return CgroupParents(folder, None, 2)
+        log.warning("EXAM_GRADING_CGROUP %s does not delegate the memory controller; not used", configured)
+        return None
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    own = {}
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        for controller in controllers.split(","):
+            own[controller] = path
+    if "memory" not in own:
+        return None  # cgroup v2 only: use EXAM_GRADING_CGROUP
+    memory = Path("/sys/fs/cgroup/memory") / own["memory"].lstrip("/")
+    pids = Path("/sys/fs/cgroup/pids") / own.get("pids", "/").lstrip("/")
+    if not (memory.is_dir() and os.access(memory, os.W_OK)):
+        return None
+    return CgroupParents(memory, pids if pids.is_dir() and os.access(pids, os.W_OK) else None, 1)
+
+
+def _write(path: Path, value: int, *, optional: bool = False) -> None:
+    try:
+        path.write_text(str(value))
+    except OSError:
+        if not optional:
+            raise
+
+
+def _kill_members(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        for pid in (folder / "cgroup.procs").read_text().split():
+            with contextlib.suppress(OSError):
+                os.kill(int(pid), signal.SIGKILL)
+
+
 class SandboxUnavailable(RuntimeError):
     """bubblewrap is missing and the unsandboxed fallback is not allowed."""
 
@@ -87,6 +212,7 @@ class Sandbox:
     python: str = sys.executable
     bwrap: str | None = shutil.which("bwrap")
     allow_unsandboxed: bool = False
+    cgroups: CgroupParents | None = None  # a memory and process cap per sandbox (find_cgroups)
 
     @property
     def isolation(self) -> str:
@@ -129,7 +255,18 @@ class Sandbox:
                         "tools": str(TOOLS),
                     },
                 }
-            report = await _execute(argv, json.dumps(job).encode(), limits.wall_seconds + 3)
+            cgroup = None
+            if self.cgroups is not None and isolation == "bubblewrap":
+                cgroup = Cgroup.create(self.cgroups, _sandbox_memory(limits), limits.processes + 16)
+            try:
+                report = await _execute(
+                    argv, json.dumps(job).encode(), limits.wall_seconds + 3, cgroup.enter if cgroup else None
+                )
+                if cgroup is not None and cgroup.out_of_memory():
+                    report.limit = "memory"
+            finally:
+                if cgroup is not None:
+                    cgroup.remove()
         report.isolation = isolation
         report.duration_ms = round((time.monotonic() - started) * 1000)
         return report
@@ -150,7 +287,7 @@ class Sandbox:
         for path in ETC_FILES:
             argv += ["--ro-bind-try", path, path]
         # the private folders first: a Python environment that lives under /tmp is bound inside it
-        work_bytes = max(4 * 1024 * 1024, limits.file_kb * 1024 * 8)
+        work_bytes = _work_bytes(limits)
         argv += [
             "--perms", "1777", "--size", str(work_bytes), "--tmpfs", "/task",
             "--perms", "1777", "--size", str(work_bytes), "--tmpfs", "/tmp",
@@ -215,13 +352,23 @@ def _write_tree(root: Path, files: dict[str, str]) -> None:
             os.chmod(parent, 0o755)
 
 
-async def _execute(argv: list[str], stdin: bytes, wall: float) -> Report:
+def _work_bytes(limits: Limits) -> int:
+    return max(4 * 1024 * 1024, limits.file_kb * 1024 * 8)
+
+
+def _sandbox_memory(limits: Limits) -> int:
+    """The whole sandbox's memory: the code's allowance, its two tmpfs folders, the harness's own."""
+    return limits.memory_mb * 1024 * 1024 + 2 * _work_bytes(limits) + 96 * 1024 * 1024
+
+
+async def _execute(argv: list[str], stdin: bytes, wall: float, enter: Callable[[], None] | None = None) -> Report:
     process = await asyncio.create_subprocess_exec(
         *argv,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         start_new_session=True,
+        preexec_fn=enter,
     )
     assert process.stdin
     assert process.stdout

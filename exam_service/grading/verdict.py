@@ -171,10 +171,12 @@ def _trimmed(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.strip().splitlines())
 
 
-def judge_code(check: GraderCheck, data: dict[str, Any]) -> Verdict:
+def judge_code(check: GraderCheck, data: dict[str, Any], helpers: str | None = None) -> Verdict:
     assert check.judge is not None
     scope: dict[str, Any] = {"__name__": f"judge_{check.id}"}
     try:
+        if helpers:
+            exec(compile(helpers, "<judge helpers>", "exec"), scope)
         exec(compile(check.judge, f"<judge {check.id}>", "exec"), scope)
         requirements = list(scope["judge"](data))
         pairs = [(bool(ok), str(message)) for ok, message in requirements]
@@ -184,11 +186,12 @@ def judge_code(check: GraderCheck, data: dict[str, Any]) -> Verdict:
     return _fraction(check, met, len(pairs), [message for ok, message in pairs if not ok])
 
 
-def judge(check: GraderCheck, report: Report) -> Verdict:
+def judge(check: GraderCheck, report: Report, helpers: str | None = None) -> Verdict:
+    """``helpers``: the task's shared judge code (``grader.judge_helpers``), run before the judge."""
     if check.kind == "call":
         return judge_call(check, report)
     data = data_of(check, report)
-    verdict = judge_expect(check, data) if check.expect is not None else judge_code(check, data)
+    verdict = judge_expect(check, data) if check.expect is not None else judge_code(check, data, helpers)
     if verdict.fraction < 1:
         verdict.feedback += run_limits(report)
     return verdict

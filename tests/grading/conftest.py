@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from exam_service.grading.sandbox import Sandbox
+from exam_service.grading.sandbox import Sandbox, find_cgroups
 
 NO_BWRAP = "bubblewrap (bwrap) is not installed; `make test` installs it where it may (root with apt)"
 
@@ -15,4 +15,4 @@ NO_BWRAP = "bubblewrap (bwrap) is not installed; `make test` installs it where i
 def sandbox() -> Sandbox:
     if shutil.which("bwrap") is None:
         pytest.skip(NO_BWRAP)
-    return Sandbox()
+    return Sandbox(cgroups=find_cgroups())  # a memory cap per sandbox where the host allows it
