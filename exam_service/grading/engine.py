@@ -13,7 +13,7 @@ from exam_service.bank.authoring import CheckLimits, GraderCheck, PerformanceTas
 from exam_service.bank.loader import load_path
 from exam_service.core.settings import Settings
 from exam_service.grading.sandbox import CEILING, Limits, Report, Sandbox, find_cgroups
-from exam_service.grading.verdict import judge
+from exam_service.grading.verdict import Verdict, judge
 
 LOG_CHARS = 4000
 
@@ -135,13 +135,13 @@ async def grade_check(
     task: PerformanceTask, check: GraderCheck, answer: dict[str, str], sandbox: Sandbox
 ) -> CheckOutcome:
     support = {f.path: f.content for f in check.support_files}
-    job = job_for(check, task.grader.probe_helpers)
-    report = await sandbox.run(job, work_files(task, answer), limits_for(task, check), support)
-    if check.file not in answer:
-        verdict_fraction, feedback, error = 0.0, [f"{check.file} was not submitted"], None
+    if check.file not in answer:  # nothing of the candidate's to run
+        report, verdict = Report(isolation="none"), Verdict(0.0, [f"{check.file} was not submitted"])
     else:
+        job = job_for(check, task.grader.probe_helpers)
+        report = await sandbox.run(job, work_files(task, answer), limits_for(task, check), support)
         verdict = judge(check, report, task.grader.judge_helpers)
-        verdict_fraction, feedback, error = verdict.fraction, verdict.feedback, verdict.error
+    verdict_fraction, feedback, error = verdict.fraction, verdict.feedback, verdict.error
     points = round(check.points * verdict_fraction, 6)
     return CheckOutcome(
         id=check.id,

@@ -135,13 +135,10 @@ def _import(path: str) -> Any:
     return module
 
 
-def _resolve(module: Any, target: Any, dotted: str) -> Any:
-    obj = target if target is not None else module
+def _resolve(module: Any, dotted: str) -> Any:
+    obj = module
     for part in dotted.split("."):
-        if target is not None and obj is target and part == dotted.split(".")[0] and not hasattr(obj, part):
-            obj = getattr(module, part)
-        else:
-            obj = getattr(obj, part)
+        obj = getattr(obj, part)
     return obj
 
 
@@ -152,9 +149,9 @@ def _run_cases(channel: _Channel, job: dict[str, Any]) -> None:
             target = None
             if case.get("setup"):
                 setup = case["setup"]
-                target = _resolve(module, None, setup["call"])(*setup.get("args", []), **setup.get("kwargs", {}))
+                target = _resolve(module, setup["call"])(*setup.get("args", []), **setup.get("kwargs", {}))
             name = case["call"]
-            func = getattr(target, name.split(".")[-1]) if target is not None else _resolve(module, None, name)
+            func = getattr(target, name.split(".")[-1]) if target is not None else _resolve(module, name)
             value = func(*case.get("args", []), **case.get("kwargs", {}))
             record: dict[str, Any] = {"case": index, "value": plain(value)}
         except BaseException as exc:

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exam_service.models import GradingJob, GradingState
+from exam_service.models import GradingJob, GradingState, Response
 
 FINISHED = (GradingState.graded, GradingState.failed)
 
@@ -60,6 +60,20 @@ class GradingRepository:
         result = await self.session.execute(statement)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    async def mark_queued(self, job_ids: list[uuid.UUID], now: datetime) -> None:
+        """Handed to the queue: waiting jobs become queued; a running one keeps its state (its lease decides)."""
+        for states, values in (
+            ((GradingState.pending, GradingState.queued), {"state": GradingState.queued, "queued_at": now}),
+            ((GradingState.running,), {"queued_at": now}),
+        ):
+            statement = (
+                update(GradingJob)
+                .where(GradingJob.id.in_(job_ids), GradingJob.state.in_(states))
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            await self.session.execute(statement)
+
     async def renew(self, job_id: uuid.UUID, worker: str, lease_until: datetime) -> bool:
         statement = (
             update(GradingJob)
@@ -72,8 +86,6 @@ class GradingRepository:
 
 async def answer_at(session: AsyncSession, attempt_id: uuid.UUID, position: int) -> tuple[int, Any] | None:
     """The stored answer (revision, value) at one form position."""
-    from exam_service.models import Response
-
     statement = select(Response.revision, Response.value).where(
         Response.attempt_id == attempt_id, Response.position == position
     )

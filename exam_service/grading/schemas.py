@@ -5,19 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-
-class CheckResult(BaseModel):
-    id: str
-    message: str
-    points: float
-    max_points: float
-    passed: bool
-    feedback: list[str]
-    log: str
-    duration_ms: int
-    sample: bool
-    limit: str | None = None
-    error: str | None = None
+from exam_service.grading.engine import CheckOutcome
 
 
 class GradingJobRead(BaseModel):
@@ -32,7 +20,7 @@ class GradingJobRead(BaseModel):
     points: float | None
     max_points: float | None
     isolation: str | None
-    checks: list[CheckResult] | None
+    checks: list[CheckOutcome] | None  # each check's outcome, as the engine stored it
     error: str | None
     created_at: datetime
     finished_at: datetime | None

@@ -95,30 +95,24 @@ async def renew(session: AsyncSession, job_id: uuid.UUID, worker: str, until: da
 
 async def finish(session: AsyncSession, claim: Claim, grade: TaskGrade, worker: str, now: datetime) -> bool:
     """Stores the grade; ``False`` when another run already stored one (that one stands)."""
-    stored = await GradingRepository(session).finish(
-        claim.job_id,
-        {
-            "state": GradingState.graded,
-            "points": grade.points,
-            "max_points": grade.max_points,
-            "checks": [c.as_dict() for c in grade.checks],
-            "isolation": grade.isolation,
-            "finished_at": now,
-            "worker": worker,
-            "lease_until": None,
-            "error": "a check could not judge this answer; an examiner should look" if grade.needs_examiner else None,
-        },
-    )
-    if stored:
-        message = {"finished": str(claim.job_id), "attempt_id": str(claim.attempt_id)}
-        publish_after_commit(session, GRADING_CHANNEL, message)
-    return stored
+    values = {
+        "state": GradingState.graded,
+        "points": grade.points,
+        "max_points": grade.max_points,
+        "checks": [c.as_dict() for c in grade.checks],
+        "isolation": grade.isolation,
+        "worker": worker,
+        "error": "a check could not judge this answer; an examiner should look" if grade.needs_examiner else None,
+    }
+    return await _store(session, claim, values, now)
 
 
 async def fail(session: AsyncSession, claim: Claim, reason: str, now: datetime) -> bool:
-    stored = await GradingRepository(session).finish(
-        claim.job_id, {"state": GradingState.failed, "error": reason, "finished_at": now, "lease_until": None}
-    )
+    return await _store(session, claim, {"state": GradingState.failed, "error": reason}, now)
+
+
+async def _store(session: AsyncSession, claim: Claim, values: dict[str, Any], now: datetime) -> bool:
+    stored = await GradingRepository(session).finish(claim.job_id, {**values, "finished_at": now, "lease_until": None})
     if stored:
         message = {"finished": str(claim.job_id), "attempt_id": str(claim.attempt_id)}
         publish_after_commit(session, GRADING_CHANNEL, message)
@@ -138,13 +132,7 @@ async def due(session: AsyncSession, now: datetime, requeue_after: timedelta, li
 
 
 async def mark_queued(session: AsyncSession, job_ids: list[uuid.UUID], now: datetime) -> None:
-    repository = GradingRepository(session)
-    for job_id in job_ids:
-        job = await repository.lock(job_id)
-        if job is not None and job.state not in FINISHED and job.state is not GradingState.running:
-            job.state, job.queued_at = GradingState.queued, now
-        elif job is not None and job.state is GradingState.running:
-            job.queued_at = now
+    await GradingRepository(session).mark_queued(job_ids, now)
 
 
 async def jobs_of(session: AsyncSession, attempt_id: uuid.UUID) -> list[GradingJob]:
