@@ -34,6 +34,7 @@ from exam_service.proctoring.snapshots import LocalStorage
 from exam_service.scheduling import service as scheduling_service
 from exam_service.scheduling.repository import WindowRepository
 from exam_service.scheduling.schemas import WindowCreate
+from exam_service.scoring import stats_commands
 
 app = typer.Typer(help="MLOCP remote proctored exam service.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -43,6 +44,7 @@ app.add_typer(users_app, name="users")
 snapshots_app = typer.Typer(help="Webcam snapshots.", no_args_is_help=True)
 app.add_typer(snapshots_app, name="snapshots")
 app.add_typer(bank_commands.app, name="bank")
+app.add_typer(stats_commands.app, name="stats")
 console = Console()
 
 T = TypeVar("T")

@@ -24,6 +24,10 @@ from exam_service.core.middleware import BodyLimitMiddleware, Metrics, RequestCo
 from exam_service.core.paths import project_root
 from exam_service.core.settings import Settings, get_settings
 from exam_service.core.tokens import TokenCodec
+from exam_service.credentials.endpoints import issuer_router as credentials_issuer_router
+from exam_service.credentials.endpoints import router as credentials_router
+from exam_service.credentials.keys import CredentialSigner
+from exam_service.credentials.pages import router as credentials_pages_router
 from exam_service.delivery.endpoints import router as delivery_router
 from exam_service.delivery.sweeper import run_sweeper
 from exam_service.grading import queue as grading_queue
@@ -36,6 +40,8 @@ from exam_service.proctoring.hub import Hub
 from exam_service.proctoring.ingest import Ingest
 from exam_service.proctoring.snapshots import LocalStorage
 from exam_service.scheduling.endpoints import router as scheduling_router
+from exam_service.scoring import scorer as scoring_scorer
+from exam_service.scoring.endpoints import router as scoring_router
 from exam_service.web.endpoints import router as web_router
 
 ROUTERS = (
@@ -45,8 +51,12 @@ ROUTERS = (
     scheduling_router,
     delivery_router,
     grading_router,
+    scoring_router,
     proctoring_router,
     channels_router,
+    credentials_router,
+    credentials_issuer_router,
+    credentials_pages_router,
     web_router,
 )
 
@@ -77,7 +87,12 @@ def create_app(
             )
         grading_context = grading_queue.context_for(settings, app.state.sessionmaker, app.state.clock)
         try:
-            async with grading_queue.dispatching(settings, grading_context, app.state.broker) as pool:
+            async with (
+                grading_queue.dispatching(settings, grading_context, app.state.broker) as pool,
+                scoring_scorer.scoring(
+                    app.state.sessionmaker, app.state.clock, app.state.broker, settings.scoring_interval_seconds
+                ),
+            ):
                 app.state.grading_pool = pool
                 yield
         finally:
@@ -101,6 +116,7 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
     app.state.token_codec = TokenCodec.from_settings(settings)
+    app.state.credential_signer = CredentialSigner.from_settings(settings)
     app.state.metrics = Metrics(CollectorRegistry())
     app.state.snapshot_storage = LocalStorage(Path(settings.snapshot_dir))
     install_error_handlers(app)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -121,8 +122,11 @@ def settings(database_url: str) -> Settings:
         max_body_bytes=400_000,
         sweep_interval_seconds=0,
         grading_dispatch="off",  # grading tests run jobs themselves
+        scoring_interval_seconds=0,  # and scoring tests score by hand
         access_token_minutes=600,  # sittings move the clock by hours
         log_json=False,
+        # the tests' own credential signing key, generated on first use (never the development key in var/)
+        credential_key_file=str(Path(tempfile.gettempdir()) / f"exam-test-credential-key-{os.getuid()}.pem"),
     )
 
 

@@ -218,7 +218,8 @@ class MultipleResponse(ItemBase):
     type: Literal["multiple_response"]
     options: Annotated[list[Option], Field(min_length=3, max_length=10)]
     key: Annotated[list[str], Field(min_length=1)]
-    scoring: Literal["all_or_nothing", "partial"] = "all_or_nothing"
+    # None: the blueprint's policy (``Blueprint.multiple_response_scoring``) decides
+    scoring: Literal["all_or_nothing", "partial"] | None = None
     penalty: Annotated[float, Field(ge=0, le=1)] = 0.0
 
     @model_validator(mode="after")
@@ -331,6 +332,11 @@ class Section(_Strict):
     id: Literal["theory", "performance"]
     quotas: Annotated[list[DomainQuota], Field(min_length=1)]
     minimum_percent: Annotated[float, Field(ge=0, le=100)] = 0.0
+    # how the section counts (docs/SCORING.md): its share of the total in percent (unset on every
+    # section: sections count by their points), and the points each of its items is worth
+    # (unset: the item's own ``points``)
+    weight: Annotated[float, Field(gt=0, le=100)] | None = None
+    item_points: Annotated[float, Field(gt=0, le=100)] | None = None
 
 
 class Blueprint(_Strict):
@@ -338,11 +344,13 @@ class Blueprint(_Strict):
     tier: Tier
     title: str
     time_limit_minutes: Annotated[int, Field(ge=10, le=600)]
-    cut_score_percent: Annotated[float, Field(gt=0, le=100)]
+    cut_score_percent: Annotated[float, Field(gt=0, lt=100)]
     sections: Annotated[list[Section], Field(min_length=1)]
     prerequisite: Tier | None = None
     validity_years: Annotated[int, Field(ge=1, le=5)] = 3
     track_weights: dict[str, float] = {}
+    # multiple response items that do not state their own scoring
+    multiple_response_scoring: Literal["all_or_nothing", "partial"] = "all_or_nothing"
 
     @model_validator(mode="after")
     def _consistent(self) -> Blueprint:
@@ -356,6 +364,11 @@ class Blueprint(_Strict):
             for quota in section.quotas:
                 if quota.domain != ANY_DOMAIN and quota.domain not in DOMAINS[self.tier]:
                     raise fail("sections", f"quota domain {quota.domain!r} is not a {self.tier} domain")
+        weighted = [s.weight for s in self.sections if s.weight is not None]
+        if weighted and len(weighted) != len(self.sections):
+            raise fail("sections", "give every section a weight, or none")
+        if weighted and abs(sum(weighted) - 100) > 1e-9:
+            raise fail("sections", f"section weights must add up to 100, not {sum(weighted):g}")
         return self
 
 

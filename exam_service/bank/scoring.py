@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from exam_service.bank.authoring import (
     Item,
@@ -37,15 +37,21 @@ class Score:
         return self.awarded / self.maximum if self.maximum else 0.0
 
 
-def fraction_correct(item: Item, response: Any) -> float | None:
-    """The share of the item's points a response earns, 0..1; ``None`` when a person must mark it."""
+MultipleResponsePolicy = Literal["all_or_nothing", "partial"]
+
+
+def fraction_correct(item: Item, response: Any, mr_policy: MultipleResponsePolicy = "all_or_nothing") -> float | None:
+    """The share of the item's points a response earns, 0..1; ``None`` when a person must mark it.
+
+    ``mr_policy`` is the blueprint's rule for multiple response items that state none.
+    """
     match item:
         case SingleChoice():
             return 1.0 if response == item.key else 0.0
         case TrueFalse():
             return 1.0 if response is item.key else 0.0
         case MultipleResponse():
-            return _multiple_response(item, response)
+            return _multiple_response(item, response, item.scoring or mr_policy)
         case Numeric():
             return _numeric(item, response)
         case Ordering():
@@ -62,18 +68,18 @@ def fraction_correct(item: Item, response: Any) -> float | None:
     raise TypeError(f"unknown item type {type(item).__name__}")
 
 
-def score(item: Item, response: Any) -> Score:
-    fraction = fraction_correct(item, response) if response is not None else 0.0
+def score(item: Item, response: Any, mr_policy: MultipleResponsePolicy = "all_or_nothing") -> Score:
+    fraction = fraction_correct(item, response, mr_policy) if response is not None else 0.0
     if fraction is None:
         return Score(0.0, item.points, needs_review=True)
     return Score(round(fraction * item.points, 6), item.points)
 
 
-def _multiple_response(item: MultipleResponse, response: Any) -> float:
+def _multiple_response(item: MultipleResponse, response: Any, policy: MultipleResponsePolicy) -> float:
     if not isinstance(response, list) or not all(isinstance(r, str) for r in response):
         return 0.0
     chosen, key = set(response), set(item.key)
-    if item.scoring == "all_or_nothing":
+    if policy == "all_or_nothing":
         return 1.0 if chosen == key else 0.0
     right = len(chosen & key) / len(key)
     wrong = len(chosen - key) * item.penalty

@@ -71,6 +71,14 @@ class Settings(BaseSettings):
     grading_cgroup: str | None = None
     grading_requeue_seconds: int = Field(default=600, ge=30)  # a queued job not finished by then is handed over again
 
+    # scoring (docs/SCORING.md): how often each process looks for sittings to score; 0 turns it off
+    scoring_interval_seconds: float = Field(default=5.0, ge=0)
+
+    # credentials (docs/SCORING.md): an EC P-256 private key (PEM) signs every issued credential;
+    # in development a key is generated into `credential_key_file` when none is given
+    credential_signing_key: SecretStr | None = None
+    credential_key_file: str = "var/credential-key.pem"
+
     log_level: str = "INFO"
     log_json: bool = True
     bank_path: str = "question_bank"
@@ -87,6 +95,8 @@ class Settings(BaseSettings):
             raise ValueError(f"{self.token_algorithm} needs EXAM_TOKEN_PRIVATE_KEY and EXAM_TOKEN_PUBLIC_KEY")
         if self.grading_allow_unsandboxed and self.environment == "production":
             raise ValueError("EXAM_GRADING_ALLOW_UNSANDBOXED cannot be set in production")
+        if self.environment == "production" and self.credential_signing_key is None:
+            raise ValueError("EXAM_CREDENTIAL_SIGNING_KEY must be set in production")
         if self.login_lock_after <= self.login_slow_after:
             raise ValueError("EXAM_LOGIN_LOCK_AFTER must be greater than EXAM_LOGIN_SLOW_AFTER")
         return self

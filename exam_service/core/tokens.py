@@ -1,5 +1,8 @@
 """Every use of python-jose lives here, behind an explicit algorithm allowlist.
 
+Two kinds of token: access tokens (``TokenCodec``) and the signed credentials candidates earn
+(``CredentialCodec``: ES256 only, its own allowlist, keys from ``credentials.keys``).
+
 Access tokens carry ``iss``, ``aud``, ``sub``, ``role``, ``exp``, ``iat``, ``jti`` and ``typ``;
 ``decode`` refuses a token that lacks any of them, is signed with an algorithm other than the
 one configured, or whose header names an algorithm outside the allowlist.
@@ -7,12 +10,16 @@ one configured, or whose header names an algorithm outside the allowlist.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from jose import JWTError, jwt
+from jose import JWTError, jwk, jws, jwt
+from jose.exceptions import JOSEError
 
 from exam_service.core.settings import Settings
 
@@ -143,3 +150,83 @@ class TokenCodec:
             token_type=str(payload["typ"]),
             authenticated_at=authenticated_at,
         )
+
+
+# ---- credentials: Open Badges VC-JWTs, signed with the issuer's EC P-256 key ---------------------
+
+CREDENTIAL_ALGORITHM = "ES256"
+CREDENTIAL_ALGORITHMS = frozenset({CREDENTIAL_ALGORITHM})  # a credential signed any other way is refused
+_THUMBPRINT_MEMBERS = ("crv", "kty", "x", "y")  # RFC 7638 section 3.2: the required members of an EC key
+
+
+class CredentialTokenError(InvalidToken):
+    """Why a presented credential cannot be trusted: ``kind`` is malformed, algorithm, unknown_key or signature."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def jwk_thumbprint(public_jwk: dict[str, str]) -> str:
+    """RFC 7638: SHA-256 over the key's required members in lexicographic order, without whitespace."""
+    canonical = json.dumps({name: public_jwk[name] for name in _THUMBPRINT_MEMBERS}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
+
+
+class CredentialCodec:
+    """Signs credentials with one private key; verifies them against published public keys only.
+
+    The JOSE header names the key twice: ``kid`` (its thumbprint, as listed in the issuer's JWKS)
+    and ``jwk`` (the public key itself, for Open Badges verifiers that do not dereference a kid).
+    Verification here never trusts the embedded ``jwk``: the key must be one the issuer publishes.
+    """
+
+    def __init__(self, private_key_pem: str) -> None:
+        self._private_key_pem = private_key_pem
+        public = jwk.construct(private_key_pem, CREDENTIAL_ALGORITHM).public_key().to_dict()
+        if public.get("kty") != "EC" or public.get("crv") != "P-256":
+            raise ValueError("credentials are signed with an EC P-256 key")
+        self.key_id = jwk_thumbprint(public)
+        self.public_jwk: dict[str, str] = {
+            "kty": "EC",
+            "crv": "P-256",
+            "x": public["x"],
+            "y": public["y"],
+            "kid": self.key_id,
+            "alg": CREDENTIAL_ALGORITHM,
+            "use": "sig",
+        }
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        embedded = {name: self.public_jwk[name] for name in _THUMBPRINT_MEMBERS}
+        headers = {"kid": self.key_id, "typ": "JWT", "jwk": embedded}
+        payload = json.dumps(claims, separators=(",", ":")).encode()
+        token: str = jws.sign(payload, self._private_key_pem, headers=headers, algorithm=CREDENTIAL_ALGORITHM)
+        return token
+
+    @staticmethod
+    def verify(token: str, public_keys: dict[str, dict[str, str]]) -> dict[str, Any]:
+        """The claims of ``token`` if one of ``public_keys`` (by kid) signed it with ES256."""
+        try:
+            header = jws.get_unverified_header(token)
+            claims = json.loads(jws.get_unverified_claims(token))
+        except (JOSEError, ValueError) as exc:
+            raise CredentialTokenError("malformed", f"not a compact JWS: {exc}") from exc
+        if not isinstance(claims, dict):
+            raise CredentialTokenError("malformed", "the payload is not a JSON object")
+        if header.get("alg") not in CREDENTIAL_ALGORITHMS:
+            raise CredentialTokenError("algorithm", f"algorithm {header.get('alg')!r} is not accepted")
+        key = public_keys.get(str(header.get("kid")))
+        if key is None:
+            raise CredentialTokenError("unknown_key", f"key {header.get('kid')!r} is not published by this issuer")
+        try:
+            jws.verify(token, key, [CREDENTIAL_ALGORITHM])
+        except JOSEError as exc:  # header and payload parsed above: what fails now is the signature
+            raise CredentialTokenError("signature", "the signature does not match") from exc
+        return claims
+
+    @staticmethod
+    def read_unverified(token: str) -> dict[str, Any]:
+        """The payload of a token this service stored itself (to show it, never to trust it)."""
+        claims: dict[str, Any] = json.loads(jws.get_unverified_claims(token))
+        return claims

@@ -28,7 +28,7 @@ from exam_service.delivery.schemas import (
 )
 from exam_service.delivery.state import SITTING
 from exam_service.identity.auth import AdminUser, CandidateUser
-from exam_service.models import Attempt, AttemptState
+from exam_service.models import Attempt
 from exam_service.scheduling import service as scheduling_service
 
 router = APIRouter(prefix="/api/v1", tags=["delivery"])
@@ -162,11 +162,3 @@ async def submit(
 ) -> SubmitResult:
     await delivery_service.submit(session, attempt, candidate, clock)
     return SubmitResult(attempt=status_of(attempt, clock), unanswered=await answers.unanswered(session, attempt))
-
-
-@router.get("/attempts/{attempt_id}/result", response_model=AttemptStatus)
-async def result(attempt: CandidateAttempt, clock: ClockDep) -> AttemptStatus:
-    """The result once released; until then a 409 that says where the attempt stands."""
-    if attempt.state is not AttemptState.released:
-        raise Conflict(f"no released result yet; the attempt is {attempt.state.value}", state=attempt.state.value)
-    return status_of(attempt, clock)

@@ -63,8 +63,9 @@ async def transition(
     await events.append(
         session, attempt, "state_changed", {"from": previous, "to": target.value, "reason": reason}, actor.origin, at
     )
-    if target is AttemptState.submitted:
+    if target in (AttemptState.submitted, AttemptState.terminated):
         # the grading request is part of the submit: written in its transaction, or not at all
+        # (a terminated sitting is graded too: examiners decide on it with its scores in view)
         await grading_service.request_for_attempt(session, attempt, at)
 
 

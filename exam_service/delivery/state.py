@@ -11,11 +11,8 @@ TRANSITIONS: dict[S, frozenset[S]] = {
     S.awaiting_authorization: frozenset({S.in_progress, S.expired, S.terminated}),
     S.in_progress: frozenset({S.paused, S.submitted, S.terminated}),
     S.paused: frozenset({S.in_progress, S.terminated}),
-    S.submitted: frozenset({S.scored}),
-    S.scored: frozenset({S.released, S.withheld}),
-    S.withheld: frozenset({S.released, S.invalidated}),
-    S.released: frozenset({S.invalidated}),
-    S.invalidated: frozenset(),
+    # a sitting ends here; its result has a lifecycle of its own (``scoring.state``)
+    S.submitted: frozenset(),
     S.terminated: frozenset(),
     S.expired: frozenset(),
 }

@@ -84,7 +84,7 @@ class Dispatcher:
 
     async def _listen(self, messages: AsyncIterator[dict[str, Any]]) -> None:
         async for message in messages:
-            if "pending" in message:
+            if message.get("pending"):
                 self.wake.set()
 
 

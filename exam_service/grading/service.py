@@ -48,8 +48,9 @@ async def request_for_attempt(session: AsyncSession, attempt: Attempt, now: date
             created_at=now,
         )
         created.append((await repository.add(job)).id)
-    if created:
-        publish_after_commit(session, GRADING_CHANNEL, {"pending": [str(i) for i in created]})
+    # announced even without tasks: scoring hears that the sitting ended with nothing to grade
+    message = {"pending": [str(i) for i in created], "attempt_id": str(attempt.id)}
+    publish_after_commit(session, GRADING_CHANNEL, message)
     return created
 
 

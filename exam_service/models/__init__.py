@@ -7,6 +7,7 @@ from exam_service.models.grading import GradingJob, GradingState
 from exam_service.models.identity import LoginThrottle, RevokedToken, Role, User
 from exam_service.models.proctoring import ChannelTicket, Incident, IncidentStatus, SittingIntegrity, WebcamSnapshot
 from exam_service.models.scheduling import Credential, ExamWindow, Waiver, WindowProctor
+from exam_service.models.scoring import KeyCorrection, Result, ResultDecision, ResultState, ScoreOverride
 
 __all__ = [
     "Attempt",
@@ -25,10 +26,15 @@ __all__ = [
     "Incident",
     "IncidentStatus",
     "ItemVersion",
+    "KeyCorrection",
     "LoginThrottle",
     "Response",
+    "Result",
+    "ResultDecision",
+    "ResultState",
     "RevokedToken",
     "Role",
+    "ScoreOverride",
     "SittingEvent",
     "SittingIntegrity",
     "User",

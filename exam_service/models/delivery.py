@@ -18,10 +18,6 @@ class AttemptState(enum.StrEnum):
     in_progress = "in_progress"
     paused = "paused"
     submitted = "submitted"
-    scored = "scored"
-    released = "released"
-    withheld = "withheld"
-    invalidated = "invalidated"
     terminated = "terminated"
     expired = "expired"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from exam_service.models.base import Base, UUIDKey
@@ -55,7 +55,23 @@ class Waiver(UUIDKey, Base):
 
 
 class Credential(UUIDKey, Base):
+    """A tier passed, signed once at issue (``token``) so every copy is the same.
+
+    An attempt has at most one standing (unrevoked) credential; a revoked one stays as it was,
+    and a result passed again later earns a new one. ``holder_name`` is the name at issue; a
+    revocation records who, when and why.
+    """
+
     __tablename__ = "credentials"
+    __table_args__ = (
+        Index(
+            "ix_credentials_attempt_id_standing",
+            "attempt_id",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
 
     candidate_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
     tier: Mapped[str] = mapped_column(String(20))
@@ -63,3 +79,7 @@ class Credential(UUIDKey, Base):
     issued_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    holder_name: Mapped[str | None] = mapped_column(String(200))
+    token: Mapped[str | None] = mapped_column(Text)  # the Open Badges VC-JWT, as issued
+    revoked_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    revocation_reason: Mapped[str | None] = mapped_column(Text)

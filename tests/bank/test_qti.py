@@ -42,7 +42,7 @@ ITEMS: dict[str, tuple[Item, list[Any]]] = {
     "true_false": (_item("F-CONT-102", type="true_false", key=False), [True, False, "false"]),
     "true_false_true": (_item("F-CONT-103", type="true_false", key=True, tier="advanced", domain="finops"), [True]),
     "mr_all": (
-        _item("F-CONT-104", type="multiple_response", options=OPTIONS, key=["a", "c"]),
+        _item("F-CONT-104", type="multiple_response", options=OPTIONS, key=["a", "c"], scoring="all_or_nothing"),
         [["a", "c"], ["c", "a"], ["a"], ["a", "b", "c"], ["a", "a", "c"]],
     ),
     "mr_partial": (

@@ -125,9 +125,11 @@ async def sitting(
     started: bool = True,
     window: dict[str, Any] | None = None,
     tasks: list[dict[str, Any]] | None = None,
+    rules: dict[str, Any] | None = None,
     **accommodations: float,
 ) -> Sitting:
-    await seed_bank(sm, clock, tasks)
+    """``rules`` overrides fields of the blueprint (sections, cut score...)."""
+    await seed_bank(sm, clock, tasks, **(rules or {}))
     _, admin = await auth_headers(client, sm, clock, Role.admin)
     proctor_user, proctor = await auth_headers(client, sm, clock, Role.proctor)
     candidate, headers = await auth_headers(client, sm, clock, Role.candidate, **accommodations)

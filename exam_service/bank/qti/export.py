@@ -123,6 +123,7 @@ def _response(root: ET.Element, item: Item) -> str | None:
             values = ["true" if item.key else "false"]
         case MultipleResponse():
             values = list(item.key)
+            # an item that leaves its policy to the blueprint is written all-or-nothing: QTI cannot defer it
             if item.scoring == "partial":
                 share = 1 / len(item.key)
                 entries = [(o.id, share if o.id in item.key else -item.penalty) for o in item.options]

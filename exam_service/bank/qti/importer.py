@@ -97,7 +97,7 @@ def _choice(
     if card != "multiple" or not key:
         raise Reject(f"a choice interaction with cardinality {card!r} scored by {rule!r} is not supported")
     if rule == "match_correct":
-        return {"type": "multiple_response", "options": options, "key": key}
+        return {"type": "multiple_response", "options": options, "key": key, "scoring": "all_or_nothing"}
     if rule != "map_response" or m is None:
         raise Reject("a multiple-response item needs match_correct, or map_response with a qti-mapping")
     values = {_known(k, ids, "choice", "the mapping"): v for k, v, _ in m.entries}

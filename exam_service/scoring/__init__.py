@@ -1,0 +1,1 @@
+"""Scoring: what the responses come to, and how the items performed."""
