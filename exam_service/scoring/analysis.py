@@ -132,7 +132,7 @@ async def analyse(session: AsyncSession, blueprint_version_id: uuid.UUID, bins: 
             rates = statistics.option_rates(chosen, column.options)
             answered = sum(1 for a in chosen if a not in (None, []))
             unused = statistics.unused_distractors(rates, column.key, responses=answered)
-            row["option_rates"], row["unused_distractors"] = rates, unused
+            row["option_rates"], row["unused_distractors"], row["key"] = rates, unused, sorted(column.key)
             if unused:
                 row["flags"] = [*stats.flags, statistics.UNUSED_DISTRACTOR]
     return document

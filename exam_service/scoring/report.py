@@ -99,5 +99,16 @@ async def score_report(session: AsyncSession, attempt: Attempt, result: Result) 
             )
             for i in incidents
         ],
-        decisions=[DecisionRead.model_validate(d) for d in await ResultRepository(session).decisions(attempt.id)],
+        decisions=await _decisions(session, attempt),
     )
+
+
+async def _decisions(session: AsyncSession, attempt: Attempt) -> list[DecisionRead]:
+    """The trail, each decision with the name of the examiner who took it."""
+    rows = await ResultRepository(session).decisions(attempt.id)
+    users = UserRepository(session)
+    names: dict[object, str] = {}
+    for actor in {d.actor_id for d in rows if d.actor_id is not None}:
+        user = await users.get(actor)
+        names[actor] = user.full_name if user else str(actor)
+    return [DecisionRead.model_validate(d).model_copy(update={"actor_name": names.get(d.actor_id)}) for d in rows]

@@ -86,6 +86,7 @@ class DecisionRead(BaseModel):
     from_state: str
     to_state: str
     actor_id: uuid.UUID | None
+    actor_name: str | None = None  # None: the system
     reason: str
     detail: dict[str, Any]
     at: datetime
@@ -208,6 +209,7 @@ class ItemAnalysisRow(BaseModel):
     flags: list[str]
     option_rates: dict[str, float] | None
     unused_distractors: list[str] = []
+    key: list[str] = []  # choice items: the keyed option ids, as authored
 
 
 class TestAnalysis(BaseModel):

@@ -55,3 +55,18 @@ async def sitting_page(request: Request, attempt_id: uuid.UUID) -> HTMLResponse:
 @router.get("/proctor", response_class=HTMLResponse)
 async def proctor_console(request: Request) -> HTMLResponse:
     return _page(request, "proctor.html")
+
+
+@router.get("/examiner", response_class=HTMLResponse)
+async def examiner_queue(request: Request) -> HTMLResponse:
+    return _page(request, "examiner.html")
+
+
+@router.get("/examiner/results/{attempt_id}", response_class=HTMLResponse)
+async def examiner_report(request: Request, attempt_id: uuid.UUID) -> HTMLResponse:
+    return _page(request, "examiner_report.html", attempt_id=str(attempt_id))
+
+
+@router.get("/examiner/analysis", response_class=HTMLResponse)
+async def examiner_analysis(request: Request) -> HTMLResponse:
+    return _page(request, "examiner_analysis.html")

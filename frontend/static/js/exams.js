@@ -7,10 +7,25 @@ document.getElementById("logout").addEventListener("click", async () => {
 
 const LABELS = {
   registered: "Registered", checked_in: "Checked in", awaiting_authorization: "Waiting for the proctor",
-  in_progress: "In progress", paused: "Paused", submitted: "Submitted", scored: "Being reviewed",
-  withheld: "Under review", released: "Result available", invalidated: "Invalidated",
-  terminated: "Ended by the proctor", expired: "Missed",
+  in_progress: "In progress", paused: "Paused", submitted: "Submitted", terminated: "Ended by the proctor",
+  expired: "Missed",
 };
+const ENDED = new Set(["submitted", "terminated"]);
+
+// an ended sitting's result, as far as an examiner has released it
+async function showResult(attempt, cell) {
+  const result = await Api.get(`/api/v1/attempts/${attempt.id}/result`);
+  const line = document.createElement("p");
+  line.className = "result-line";
+  if (result.status === "released") {
+    const sections = result.sections.map((s) => `${s.id} ${s.percent}% (minimum ${s.minimum_percent}%)`).join(", ");
+    line.textContent = `${result.passed ? "Passed" : "Not passed"}: scaled score ${result.scaled_score} of 1000 `
+      + `(700 passes); ${sections}.`;
+  } else {
+    line.textContent = result.message;
+  }
+  cell.append(line);
+}
 
 function action(attempt) {
   switch (attempt.state) {
@@ -70,7 +85,9 @@ async function load() {
       title.append(note);
     }
     row.insertCell().textContent = `${new Date(attempt.opens_at).toLocaleString()} to ${new Date(attempt.closes_at).toLocaleString()}`;
-    row.insertCell().textContent = LABELS[attempt.state] || attempt.state;
+    const status = row.insertCell();
+    status.textContent = LABELS[attempt.state] || attempt.state;
+    if (ENDED.has(attempt.state)) showResult(attempt, status).catch((error) => showError(error.message));
     const cell = row.insertCell();
     const next = action(attempt);
     if (next) {

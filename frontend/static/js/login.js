@@ -1,7 +1,7 @@
 "use strict";
 
 // where each role starts after signing in
-const HOME = { candidate: "/exams", proctor: "/proctor", admin: "/proctor", examiner: "/docs" };
+const HOME = { candidate: "/exams", proctor: "/proctor", admin: "/proctor", examiner: "/examiner" };
 
 document.getElementById("login").addEventListener("submit", async (event) => {
   event.preventDefault();

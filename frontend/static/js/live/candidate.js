@@ -11,7 +11,7 @@ import { watchPage, watchTabs } from "./watch.js";
 import { Webcam } from "./webcam.js";
 
 const attemptId = $("clock").dataset.attempt;
-const FINAL = new Set(["submitted", "scored", "released", "withheld", "invalidated", "terminated", "expired"]);
+const FINAL = new Set(["submitted", "terminated", "expired"]);
 const TRANSIENT = /rate|busy|unavailable|internal|retry/; // errors worth a resend after a reconnect
 const seenKey = `exam.${attemptId}.live.seen`;
 

@@ -6,8 +6,7 @@ import { latestSnapshot } from "./thumbs.js";
 
 export const STATE_LABELS = {
   registered: "registered", checked_in: "checked in", awaiting_authorization: "waiting for authorisation",
-  in_progress: "in progress", paused: "paused", submitted: "submitted", scored: "scored",
-  withheld: "withheld", released: "released", invalidated: "invalidated", terminated: "terminated", expired: "expired",
+  in_progress: "in progress", paused: "paused", submitted: "submitted", terminated: "terminated", expired: "expired",
 };
 
 export function timeLeft(sitting) {
