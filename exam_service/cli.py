@@ -6,7 +6,6 @@ import asyncio
 import os
 import tempfile
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -16,24 +15,20 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exam_service import demo as demo_content
 from exam_service.bank import commands as bank_commands
-from exam_service.bank.repository import BlueprintRepository
 from exam_service.core.clock import SystemClock
 from exam_service.core.database import run_in_transaction
 from exam_service.core.errors import Conflict
 from exam_service.core.migrate import upgrade_database
 from exam_service.core.settings import Settings, get_settings
 from exam_service.delivery import service as delivery_service
-from exam_service.delivery.repository import AttemptRepository
 from exam_service.identity import service as identity_service
 from exam_service.identity.repository import UserRepository
 from exam_service.identity.schemas import UserCreate
 from exam_service.models import Role
 from exam_service.proctoring import snapshots
 from exam_service.proctoring.snapshots import LocalStorage
-from exam_service.scheduling import service as scheduling_service
-from exam_service.scheduling.repository import WindowRepository
-from exam_service.scheduling.schemas import WindowCreate
 from exam_service.scoring import stats_commands
 
 app = typer.Typer(help="MLOCP remote proctored exam service.", no_args_is_help=True)
@@ -48,14 +43,6 @@ app.add_typer(stats_commands.app, name="stats")
 console = Console()
 
 T = TypeVar("T")
-
-DEMO_ACCOUNTS: tuple[tuple[str, str, Role, str], ...] = (
-    ("admin@example.org", "Ada Admin", Role.admin, "demo-admin-password"),
-    ("examiner@example.org", "Erin Examiner", Role.examiner, "demo-examiner-password"),
-    ("proctor@example.org", "Pat Proctor", Role.proctor, "demo-proctor-password"),
-    ("candidate@example.org", "Casey Candidate", Role.candidate, "demo-candidate-password"),
-    ("candidate2@example.org", "Robin Candidate", Role.candidate, "demo-candidate2-password"),
-)
 
 
 def run_with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -172,63 +159,25 @@ def demo() -> None:
 
     async def ensure_accounts(session: AsyncSession) -> None:
         users = UserRepository(session)
-        for email, name, role, password in DEMO_ACCOUNTS:
+        for email, name, role, password in demo_content.ACCOUNTS:
             if await users.get_by_email(email) is None:
                 data = UserCreate(email=email, full_name=name, role=role, password=password)
                 await identity_service.create_user(session, data, SystemClock())
 
     run_with_session(settings, ensure_accounts)
-    windows = run_with_session(settings, _ensure_demo_windows)
+    windows = run_with_session(settings, demo_content.ensure_windows)
+    windows += run_with_session(
+        settings, lambda session: demo_content.ensure_sitting(session, Path(settings.bank_path))
+    )
     table = Table(title="Demo accounts (development only)")
     for column in ("role", "email", "password"):
         table.add_column(column)
-    for email, _name, role, password in DEMO_ACCOUNTS:
+    for email, _name, role, password in demo_content.ACCOUNTS:
         table.add_row(role.value, email, password)
     console.print(table)
     for line in windows:
         console.print(line, soft_wrap=True)
     console.print(f"Sign in at {settings.public_base_url} - API docs at {settings.public_base_url}/docs")
-
-
-DEMO_WINDOWS = (
-    ("Foundation - self-paced demo", False, "candidate@example.org"),
-    ("Foundation - proctored demo", True, "candidate2@example.org"),
-)
-DEMO_WEBCAM_SECONDS = 10
-
-
-async def _ensure_demo_windows(session: AsyncSession) -> list[str]:
-    """Two open Foundation windows, each with one demo candidate registered (kept if present)."""
-    if await BlueprintRepository(session).latest("mlocp-foundation") is None:
-        return ["No Foundation blueprint loaded: no demo windows."]
-    clock, users = SystemClock(), UserRepository(session)
-    admin = await users.get_by_email("admin@example.org")
-    proctor = await users.get_by_email("proctor@example.org")
-    assert admin is not None
-    existing = {w.title: w for w in await WindowRepository(session).list()}
-    lines = []
-    for title, proctored, email in DEMO_WINDOWS:
-        window = existing.get(title)
-        if window is None or window.closes_at <= clock.now():
-            now = clock.now()
-            data = WindowCreate(
-                title=title,
-                blueprint="mlocp-foundation",
-                opens_at=now - timedelta(hours=1),
-                closes_at=now + timedelta(days=30),
-                proctored=proctored,
-                webcam_interval_seconds=DEMO_WEBCAM_SECONDS if proctored else None,
-            )
-            window = await scheduling_service.create_window(session, admin, data, clock)
-        if proctored and proctor is not None:
-            await scheduling_service.assign_proctor(session, window, proctor.id, admin, clock)
-        candidate = await users.get_by_email(email)
-        assert candidate is not None
-        if await AttemptRepository(session).find(window.id, candidate.id) is None:
-            await delivery_service.register(session, window, candidate, admin, clock)
-        watched = " - proctor@example.org watches it at /proctor" if proctored else ""
-        lines.append(f"{title}: {email} is registered (window {window.id}){watched}")
-    return lines
 
 
 def _load_demo_content(settings: Settings) -> None:

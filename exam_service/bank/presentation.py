@@ -65,3 +65,20 @@ def to_authored(payload: dict[str, Any], presentation: dict[str, list[str]], res
             return response
         return {"true": True, "false": False}.get(response) if isinstance(response, str) else None
     return response
+
+
+def to_shown(payload: dict[str, Any], presentation: dict[str, list[str]], authored: Any) -> Any:
+    """Maps an answer in authored ids to the labels the candidate saw (the inverse of ``to_authored``)."""
+
+    def label(list_name: str, authored_id: str) -> str:
+        order = presentation[list_name]
+        return labels(list_name, len(order))[order.index(authored_id)]
+
+    kind = payload["type"]
+    if kind == "single_choice":
+        return label("options", authored)
+    if kind in ("multiple_response", "ordering"):
+        return [label("options", a) for a in authored]
+    if kind == "matching":
+        return {label("premises", p): label("responses", r) for p, r in authored.items()}
+    return authored

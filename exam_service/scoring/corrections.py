@@ -58,19 +58,28 @@ def _replace_key(payload: dict[str, Any], value: Any) -> dict[str, Any]:
 
 
 def check(payload: dict[str, Any], correction: Correction) -> None:
-    """Refuses a correction the item cannot take, naming the field at fault."""
+    """Refuses a correction the item cannot take, naming the field at fault.
+
+    An accepted answer must be something the item could have as its key (an option id of a
+    single choice, a list of them for multiple response, a number for numeric...), so it is
+    checked the same way as a replaced key.
+    """
     if payload["type"] not in CORRECTABLE:
         raise Unprocessable(
             "a performance task's points come from its grader; override them per sitting instead", field="item"
         )
-    candidate = corrected_payload(payload, [correction]) if correction.kind == "replace_key" else payload
+    if payload["type"] == "short_text" and correction.kind == "accept_answer":
+        if not isinstance(correction.value, str) or not correction.value.strip():
+            raise Unprocessable("value: give the answer to accept as a text", field="value")
+        return
+    value = correction.value
+    if payload["type"] == "short_text":
+        value = value if isinstance(value, list) else [value]
     try:
-        ITEM.validate_python(candidate)
+        ITEM.validate_python(_replace_key(payload, value))
     except ValidationError as exc:
         first = exc.errors()[0]
         raise Unprocessable(f"value: {first['msg']}", field="value") from exc
-    if correction.kind == "accept_answer" and correction.value is None:
-        raise Unprocessable("value: give the answer to accept", field="value")
 
 
 def accepts(payload: dict[str, Any], corrections: list[Correction], response: Any) -> bool:

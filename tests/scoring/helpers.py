@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from exam_service.bank.presentation import labels
+from exam_service.bank.presentation import to_shown
 from exam_service.core.clock import FrozenClock
 from exam_service.grading.jobs import GradingContext, run_job
 from exam_service.grading.sandbox import Sandbox
@@ -24,19 +24,7 @@ ROOT_DOCKERFILE = "FROM python:3.12-slim\nUSER root\n"
 
 def shown(payload: dict[str, Any], presentation: dict[str, list[str]], authored: Any) -> Any:
     """An answer in authored ids, as the candidate's page sends it (shown labels)."""
-
-    def label(list_name: str, authored_id: str) -> str:
-        order = presentation[list_name]
-        return labels(list_name, len(order))[order.index(authored_id)]
-
-    kind = payload["type"]
-    if kind == "single_choice":
-        return label("options", authored)
-    if kind in ("multiple_response", "ordering"):
-        return [label("options", a) for a in authored]
-    if kind == "matching":
-        return {label("premises", p): label("responses", r) for p, r in authored.items()}
-    return authored
+    return to_shown(payload, presentation, authored)
 
 
 def right_answer(payload: dict[str, Any]) -> Any:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exam_service.bank.authoring import Blueprint
-from exam_service.scoring.corrections import Correction
+from exam_service.core.errors import Unprocessable
+from exam_service.scoring.corrections import Correction, check
 from exam_service.scoring.engine import Entry, GraderResult, score
 from tests.factories import blueprint_payload, item_payload
 
@@ -179,3 +181,23 @@ def test_a_manually_marked_answer_waits_for_an_examiner_then_counts() -> None:
     assert (waiting.complete, waiting.pending) == (False, ["item 1 (F-CONT-001): marked by an examiner"])
     marked = score(rules, [Entry(1, "theory", "F-CONT-001", "v1", payload, "my essay", override=0.75)])
     assert (marked.complete, marked.points, marked.items[0]["source"]) == (True, 0.75, "examiner")
+
+
+def test_a_correction_must_fit_the_item_type() -> None:
+    single = item_payload("F-CONT-001")
+    check(single, Correction("accept_answer", "c"))
+    for bad in ("zz", ["a"], None, 3):
+        with pytest.raises(Unprocessable) as refused:
+            check(single, Correction("accept_answer", bad))
+        assert refused.value.extra["field"] == "value"
+    numeric = item_payload("F-CONT-002", kind="numeric")
+    check(numeric, Correction("replace_key", 0.5))
+    with pytest.raises(Unprocessable):
+        check(numeric, Correction("accept_answer", "about four"))
+    short = item_payload("F-CONT-003", kind="short_text")
+    check(short, Correction("accept_answer", "HEALTHCHECK instruction"))
+    with pytest.raises(Unprocessable):
+        check(short, Correction("accept_answer", "  "))
+    with pytest.raises(Unprocessable) as task:
+        check(item_payload("F-TASK-001", "serving", "performance_task"), Correction("replace_key", "x"))
+    assert task.value.extra["field"] == "item"

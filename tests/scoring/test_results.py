@@ -224,3 +224,17 @@ async def test_a_candidate_reads_only_their_own_released_result(
     for path in ("/api/v1/results", f"/api/v1/results/{s.attempt_id}"):
         assert (await client.get(path, headers=s.headers)).status_code == 403
         assert (await client.get(path, headers=s.proctor)).status_code == 403
+
+
+async def test_a_terminated_sitting_is_graded_and_withheld_for_review(
+    client: httpx.AsyncClient, sessionmaker: Session, clock: FrozenClock, sandbox: Sandbox
+) -> None:
+    s = await sitting(client, sessionmaker, clock, proctored=True)
+    await answer(s, sessionmaker, dockerfile=GOOD_DOCKERFILE)
+    ended = await s.staff("terminate", reason="a second person answered the questions")
+    assert ended.status_code == 200, ended.text
+    await grade_all(sessionmaker, clock, sandbox, s.attempt_id)
+    result = await score(sessionmaker, clock, s.attempt_id)
+    assert (result.state, result.complete, result.passed) == (ResultState.withheld, True, True)
+    assert "the sitting was terminated by a proctor: a second person answered the questions" in result.review_reasons
+    assert (await s.get("/result")).json()["status"] == "pending"
