@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from exam_service.bank.presentation import to_authored
 from exam_service.models import Attempt, FormItem, ItemVersion, Response, Result, ResultState
+from exam_service.scoring import matrix as matrix_csv
 from exam_service.scoring import statistics
 from exam_service.scoring.repository import ResultRepository
 
@@ -92,7 +93,7 @@ async def _choices(session: AsyncSession, attempt_ids: list[uuid.UUID], version_
 
 async def matrix_of(
     session: AsyncSession, blueprint_version_id: uuid.UUID
-) -> tuple[statistics.Matrix, list[Column], list[Result]]:
+) -> tuple[matrix_csv.Matrix, list[Column], list[Result]]:
     results = [r for r in await ResultRepository(session).of_blueprint(blueprint_version_id, COUNTED) if r.complete]
     columns = await _columns(session, results)
     index = {c.version_id: i for i, c in enumerate(columns)}
@@ -102,7 +103,7 @@ async def matrix_of(
         for item in result.items:
             row[index[item["version_id"]]] = item["awarded"]
         rows.append(row)
-    matrix = statistics.Matrix(
+    matrix = matrix_csv.Matrix(
         names=[c.name for c in columns],
         maxima=[c.maximum for c in columns],
         candidates=[str(r.attempt_id) for r in results],

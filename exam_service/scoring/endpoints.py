@@ -17,7 +17,8 @@ from exam_service.credentials.keys import CredentialSignerDep
 from exam_service.delivery.auth import CandidateAttempt
 from exam_service.identity.auth import ExaminerUser
 from exam_service.models import Result, ResultState
-from exam_service.scoring import analysis, decisions, key_corrections, report, service, statistics
+from exam_service.scoring import analysis, decisions, key_corrections, report, service
+from exam_service.scoring import matrix as matrix_csv
 from exam_service.scoring.auth import ExaminedAttempt
 from exam_service.scoring.repository import QueueFilter, ResultRepository, blueprints_with_results
 from exam_service.scoring.schemas import (
@@ -221,7 +222,7 @@ async def item_analysis(
 async def response_matrix(session: SessionDep, _examiner: ExaminerUser, blueprint_version_id: uuid.UUID) -> Response:
     """The response matrix as ``exam-service stats items`` reads it (one row per sitting, one column per item)."""
     matrix, _, _ = await analysis.matrix_of(session, blueprint_version_id)
-    return _csv(statistics.write_matrix(matrix), f"responses-{blueprint_version_id}.csv")
+    return _csv(matrix_csv.write_matrix(matrix), f"responses-{blueprint_version_id}.csv")
 
 
 @router.get("/analysis/{blueprint_version_id}/items.csv", response_class=PlainTextResponse)

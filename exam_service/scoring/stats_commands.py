@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from exam_service.scoring import matrix as matrix_csv
 from exam_service.scoring import statistics as stats
 
 app = typer.Typer(help="Item and test statistics.", no_args_is_help=True)
@@ -37,7 +38,7 @@ def items(
 ) -> None:
     """Difficulty, discrimination and flags per item; reliability, SEM and the score histogram of the test."""
     try:
-        matrix = stats.read_matrix(path.read_text(encoding="utf-8-sig"))
+        matrix = matrix_csv.read_matrix(path.read_text(encoding="utf-8-sig"))
     except ValueError as exc:  # a bad cell, or a file that is not UTF-8 text
         typer.echo(f"{path}: {exc}", err=True)
         raise typer.Exit(2) from exc

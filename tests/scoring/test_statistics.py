@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from exam_service.scoring import matrix as matrix_csv
 from exam_service.scoring import statistics as stats
 
 Cells = list[list[float | None]]
@@ -232,8 +233,8 @@ CSV = "Candidate,Q1,Q2,Q3\n#max,1,2,0.5\nc1,1,1.5,\nc2,0,,0.5\n"
 
 
 def test_read_matrix() -> None:
-    matrix = stats.read_matrix("\ufeff" + CSV + ",,,\n")
-    assert matrix == stats.Matrix(
+    matrix = matrix_csv.read_matrix("\ufeff" + CSV + ",,,\n")
+    assert matrix == matrix_csv.Matrix(
         names=["Q1", "Q2", "Q3"],
         maxima=[1, 2, 0.5],
         candidates=["c1", "c2"],
@@ -242,7 +243,7 @@ def test_read_matrix() -> None:
 
 
 def test_read_matrix_without_candidate_column_or_maxima() -> None:
-    matrix = stats.read_matrix("A,B\n1,0\n\n0,\n")
+    matrix = matrix_csv.read_matrix("A,B\n1,0\n\n0,\n")
     assert (matrix.candidates, matrix.maxima, matrix.rows) == (None, [1, 1], [[1, 0], [0, None]])
 
 
@@ -251,12 +252,12 @@ def test_read_matrix_without_candidate_column_or_maxima() -> None:
     [CSV, "A,B\n1,0\n0,\n", 'candidate,x\n#max,3\n"a,b",2.25\n'],
 )
 def test_write_matrix_is_the_inverse(text: str) -> None:
-    matrix = stats.read_matrix(text)
-    assert stats.read_matrix(stats.write_matrix(matrix)) == matrix
+    matrix = matrix_csv.read_matrix(text)
+    assert matrix_csv.read_matrix(matrix_csv.write_matrix(matrix)) == matrix
 
 
 def test_write_matrix_writes_what_read_matrix_reads() -> None:
-    assert stats.write_matrix(stats.read_matrix(CSV)) == CSV.replace("Candidate", "candidate")
+    assert matrix_csv.write_matrix(matrix_csv.read_matrix(CSV)) == CSV.replace("Candidate", "candidate")
 
 
 @pytest.mark.parametrize(
@@ -276,5 +277,5 @@ def test_write_matrix_writes_what_read_matrix_reads() -> None:
 )
 def test_read_matrix_names_the_bad_cell(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=re.escape(message)) as raised:
-        stats.read_matrix(text)
+        matrix_csv.read_matrix(text)
     assert str(raised.value).startswith(message)

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from exam_service.cli import app
+from exam_service.scoring import matrix as matrix_csv
 from exam_service.scoring import statistics as stats
 
 runner = CliRunner()
@@ -35,7 +36,7 @@ def test_json_figures_equal_the_module(tmp_path: Path) -> None:
     path = _write(tmp_path, _matrix_csv())
     result = runner.invoke(app, ["stats", "items", str(path), "--json", "--bins", "4", "--pass-mark", "50"])
     assert result.exit_code == 0, result.output
-    matrix = stats.read_matrix(_matrix_csv())
+    matrix = matrix_csv.read_matrix(_matrix_csv())
     passed = [p is not None and p >= 50 for p in stats.percent_scores(matrix.rows, matrix.maxima)]
     expected = stats.as_document(
         stats.item_statistics(matrix.rows, matrix.maxima, matrix.names),
