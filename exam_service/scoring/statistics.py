@@ -95,18 +95,24 @@ def item_flags(responses: int, p_value: float | None, discrimination: float | No
 def test_statistics(
     matrix: Rows, maxima: Sequence[float], *, passed: Sequence[bool] | None = None, bins: int = 10
 ) -> TestStats:
-    """Reliability is computed on the items presented to every candidate (the columns without ``None``):
-    KR-20 and alpha need a complete matrix, and those items are the part of the test all candidates share."""
+    """Reliability is KR-20 (every item 0/1) or Cronbach's alpha. When every candidate had every item
+    it is the textbook formula. When forms differ (the bank draws each form from a larger pool), it is
+    alpha from the mean item variance and the mean covariance of item pairs, each over the candidates
+    who had both: k c / (v + (k - 1) c) with k the mean form length, which equals the textbook
+    formula on a complete matrix (docs/SCORING.md)."""
     check_matrix(matrix, maxima)
     if bins < 1:
         raise ValueError(f"bins must be at least 1, not {bins}")
     if passed is not None and len(passed) != len(matrix):
         raise ValueError(f"{len(passed)} pass/fail outcomes for {len(matrix)} candidates")
     columns = [[row[j] for row in matrix] for j in range(len(maxima))]
-    complete = [[s for s in column if s is not None] for column in columns if None not in column]
-    rows = [list(row) for row in zip(*complete, strict=True)]
     dichotomous = all(top == 1 for top in maxima) and all(s in (0, 1) for row in matrix for s in row if s is not None)
-    reliability = kr20(rows) if dichotomous else cronbach_alpha(rows)
+    method = "KR-20" if dichotomous else "Cronbach's alpha"
+    if all(None not in column for column in columns):
+        rows = [[s for s in row if s is not None] for row in matrix]
+        reliability = kr20(rows) if dichotomous else cronbach_alpha(rows)
+    else:
+        reliability, method = pairwise_alpha(matrix), f"{method}, pairwise (forms differ)"
     percents = [p for p in percent_scores(matrix, maxima) if p is not None]
     mean = _mean(percents) if percents else 0.0
     sd = math.sqrt(_pvariance(percents)) if percents else 0.0
@@ -116,7 +122,7 @@ def test_statistics(
         mean=mean,
         sd=sd,
         reliability=reliability,
-        method="KR-20" if dichotomous else "Cronbach's alpha",
+        method=method,
         sem=None if reliability is None else sd * math.sqrt(1 - reliability),
         pass_rate=sum(passed) / len(passed) if passed else None,
         histogram=_histogram(matrix, maxima, bins),
@@ -138,6 +144,37 @@ def kr20(rows: Sequence[Sequence[float]]) -> float | None:
         raise ValueError("KR-20 needs dichotomous (0/1) scores; use cronbach_alpha")
     columns = [list(column) for column in zip(*rows, strict=True)]
     return _coefficient(columns, [(p := _mean(column)) * (1 - p) for column in columns])
+
+
+def pairwise_alpha(matrix: Rows) -> float | None:
+    """Alpha from mean item variance ``v`` and mean pairwise covariance ``c``: k c / (v + (k - 1) c).
+
+    Each variance is over the candidates who had the item, each covariance over those who had both
+    (pairs shared by fewer than two are skipped); ``k`` is the mean number of items per form. None
+    when there is too little overlap to say, or no positive covariance structure.
+    """
+    width = len(matrix[0]) if matrix else 0
+    lengths = [sum(1 for s in row if s is not None) for row in matrix]
+    k = _mean(lengths) if lengths else 0.0
+    present = [[(r, s) for r, row in enumerate(matrix) if (s := row[j]) is not None] for j in range(width)]
+    variances = [_pvariance([s for _, s in column]) for column in present if len(column) >= 2]
+    covariances = []
+    for i in range(width):
+        first = dict(present[i])
+        for j in range(i + 1, width):
+            shared = [(first[r], s) for r, s in present[j] if r in first]
+            if len(shared) >= 2:
+                covariances.append(_pcovariance(shared))
+    if k < 2 or not variances or not covariances:
+        return None
+    v, c = _mean(variances), _mean(covariances)
+    denominator = v + (k - 1) * c
+    return None if denominator <= 0 else k * c / denominator
+
+
+def _pcovariance(pairs: Sequence[tuple[float, float]]) -> float:
+    mx, my = _mean([x for x, _ in pairs]), _mean([y for _, y in pairs])
+    return math.fsum((x - mx) * (y - my) for x, y in pairs) / len(pairs)
 
 
 def percent_scores(matrix: Rows, maxima: Sequence[float]) -> list[float | None]:

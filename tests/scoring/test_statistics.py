@@ -39,8 +39,27 @@ def _cells(scores: np.ndarray) -> Cells:
     return [[None if math.isnan(s) else float(s) for s in row] for row in scores]
 
 
+def _np_pairwise_alpha(scores: np.ndarray) -> float | None:
+    """Alpha from the mean variance and mean pairwise covariance, each over the candidates who had the items."""
+    present = ~np.isnan(scores)
+    k = present.sum(axis=1).mean()
+    variances = [np.var(scores[present[:, j], j]) for j in range(scores.shape[1]) if present[:, j].sum() >= 2]
+    covariances = []
+    for i in range(scores.shape[1]):
+        for j in range(i + 1, scores.shape[1]):
+            both = present[:, i] & present[:, j]
+            if both.sum() >= 2:
+                covariances.append(np.cov(scores[both, i], scores[both, j], bias=True)[0, 1])
+    if k < 2 or not variances or not covariances:
+        return None
+    v, c = np.mean(variances), np.mean(covariances)
+    return None if v + (k - 1) * c <= 0 else float(k * c / (v + (k - 1) * c))
+
+
 def _np_reliability(scores: np.ndarray, dichotomous: bool) -> float | None:
-    complete = scores[:, ~np.isnan(scores).any(axis=0)]
+    if np.isnan(scores).any():
+        return _np_pairwise_alpha(scores)
+    complete = scores
     n, k = complete.shape
     total_var = complete.sum(axis=1).var() if n else 0.0
     if k < 2 or n < 2 or total_var == 0:
@@ -82,7 +101,8 @@ def test_reliability_and_sem_equal_numpy(kind: bool, data: st.DataObject) -> Non
     scores, maxima = data.draw(generated(dichotomous=kind, missing=data.draw(st.booleans())))
     result = stats.test_statistics(_cells(scores), list(maxima))
     expected = _np_reliability(scores, kind)
-    assert result.method == ("KR-20" if kind else "Cronbach's alpha")
+    assert result.method.startswith("KR-20" if kind else "Cronbach's alpha")
+    assert result.method.endswith("pairwise (forms differ)") == bool(np.isnan(scores).any())
     assert _close(result.reliability, expected)
     offered = (~np.isnan(scores) * maxima).sum(axis=1)
     percents = np.nansum(scores, axis=1)[offered > 0] / offered[offered > 0] * 100
@@ -97,6 +117,15 @@ def test_reliability_and_sem_equal_numpy(kind: bool, data: st.DataObject) -> Non
 def test_kr20_equals_alpha_on_dichotomous_scores(data: tuple[np.ndarray, np.ndarray]) -> None:
     rows = [[float(s) for s in row] for row in data[0]]
     assert _close(stats.kr20(rows), stats.cronbach_alpha(rows))
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.sampled_from([True, False]).flatmap(lambda d: generated(dichotomous=d, missing=False)))
+def test_pairwise_alpha_is_the_textbook_alpha_when_every_candidate_had_every_item(
+    data: tuple[np.ndarray, np.ndarray],
+) -> None:
+    rows = [[float(s) for s in row] for row in data[0]]
+    assert _close(stats.pairwise_alpha(rows), stats.cronbach_alpha(rows))
 
 
 def test_textbook_case_worked_by_hand() -> None:
@@ -173,8 +202,8 @@ def test_items_not_presented_are_left_out_of_every_figure() -> None:
     assert [item.responses for item in items] == [4, 2, 3]
     assert items[1].p_value == 0.5
     assert stats.percent_scores(rows, [1, 1, 1]) == [100, pytest.approx(100 / 3), 50, 0]
-    # only A is on every form: one shared item is too few for a reliability
-    assert stats.test_statistics(rows, [1, 1, 1]).reliability is None
+    # forms differ: reliability comes from the pairs of items candidates shared
+    assert stats.test_statistics(rows, [1, 1, 1]).method == "KR-20, pairwise (forms differ)"
 
 
 def test_an_item_presented_to_nobody_has_no_p_value() -> None:
