@@ -20,6 +20,7 @@ from exam_service.models import (
     ResultDecision,
     ResultState,
     ScoreOverride,
+    SittingIntegrity,
     User,
 )
 
@@ -90,7 +91,8 @@ class ResultRepository:
         return list((await self.session.execute(statement.order_by(Result.attempt_id))).scalars())
 
     async def due(self, limit: int) -> list[uuid.UUID]:
-        """Sittings to score: ended without a result, or provisional with grading finished since."""
+        """Sittings to score: ended without a result, or open with grading finished or the integrity
+        standing changed since (an incident reported or dismissed after the sitting ended)."""
         unscored = (
             select(Attempt.id)
             .outerjoin(Result, Result.attempt_id == Attempt.id)
@@ -108,8 +110,19 @@ class ResultRepository:
             .distinct()
             .limit(limit)
         )
-        first = list((await self.session.execute(unscored)).scalars())
-        return first + [i for i in (await self.session.execute(regraded)).scalars() if i not in first]
+        reviewed = (
+            select(Result.attempt_id)
+            .join(SittingIntegrity, SittingIntegrity.attempt_id == Result.attempt_id)
+            .where(
+                Result.state.in_((ResultState.provisional, ResultState.withheld, ResultState.ready)),
+                SittingIntegrity.updated_at > Result.scored_at,
+            )
+            .limit(limit)
+        )
+        found: list[uuid.UUID] = []
+        for statement in (unscored, regraded, reviewed):
+            found += [i for i in (await self.session.execute(statement)).scalars() if i not in found]
+        return found
 
     async def attempts_with_version(self, version_id: uuid.UUID) -> list[uuid.UUID]:
         """Ended sittings whose form holds the item version (scored or not yet)."""

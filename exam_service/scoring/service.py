@@ -107,9 +107,9 @@ async def score(session: AsyncSession, attempt: Attempt, clock: Clock) -> Result
     for name, value in {**values, **review}.items():
         setattr(result, name, value)
     result.state = state.automatic(before, complete=outcome.complete, review=bool(facts.review_reasons))
+    result.scored_at = now  # the last scoring, changed or not: what ``ResultRepository.due`` compares with
     if changed:
         result.revision += 1
-        result.scored_at = now
     result.change_pending = result.state is ResultState.released and result.released_view != candidate_view(result)
     if changed or result.state is not before:
         await record(session, result, "score", before, None, "rescored", now, **_summary(result))

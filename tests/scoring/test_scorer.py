@@ -60,3 +60,23 @@ async def test_sittings_are_scored_on_their_message_and_by_the_sweep(
         await submit(prompt)
         heard = await result_of(sm, prompt)
         assert (heard.state, heard.complete) == (ResultState.ready, True)
+
+
+async def test_an_irregularity_reported_after_the_sitting_ended_sends_a_ready_result_to_review(
+    client: httpx.AsyncClient, clock: FrozenClock, broker: Broker
+) -> None:
+    sm: Session = client.app.state.sessionmaker  # type: ignore[attr-defined]
+    s = await sitting(client, sm, clock, proctored=True, rules=ALL_THEORY)
+    await answer(s, sm)
+    await submit(s)
+    scorer = Scorer(sm, clock, interval=3600)
+    assert await scorer.sweep() == 1
+    assert (await result_of(sm, s)).state is ResultState.ready
+    assert await scorer.sweep() == 0  # nothing changed: nothing to score
+    clock.advance(minutes=1)
+    reported = await s.staff("report", category="candidate_behaviour", description="notes found after the exam")
+    assert reported.status_code == 200, reported.text
+    assert await scorer.sweep() == 1
+    withheld = await result_of(sm, s)
+    assert withheld.state is ResultState.withheld
+    assert "a proctor reported an irregularity" in withheld.review_reasons
