@@ -7,7 +7,14 @@ from exam_service.models.grading import GradingJob, GradingState
 from exam_service.models.identity import LoginThrottle, RevokedToken, Role, User
 from exam_service.models.proctoring import ChannelTicket, Incident, IncidentStatus, SittingIntegrity, WebcamSnapshot
 from exam_service.models.scheduling import Credential, ExamWindow, Waiver, WindowProctor
-from exam_service.models.scoring import KeyCorrection, Result, ResultDecision, ResultState, ScoreOverride
+from exam_service.models.scoring import (
+    KeyCorrection,
+    RescoreRequest,
+    Result,
+    ResultDecision,
+    ResultState,
+    ScoreOverride,
+)
 
 __all__ = [
     "Attempt",
@@ -28,6 +35,7 @@ __all__ = [
     "ItemVersion",
     "KeyCorrection",
     "LoginThrottle",
+    "RescoreRequest",
     "Response",
     "Result",
     "ResultDecision",

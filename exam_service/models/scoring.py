@@ -92,7 +92,12 @@ class ScoreOverride(UUIDKey, Base):
 
 
 class KeyCorrection(UUIDKey, Base):
-    """A corrected key, or an additional accepted answer, for one item version; rescoring applies it."""
+    """A corrected key, or an additional accepted answer, for one item version; rescoring applies it.
+
+    The sittings it touches are rescored in the background (``RescoreRequest``), each in its own
+    transaction; once all are (``state`` done), ``report`` names those whose score or outcome
+    changed, before and after.
+    """
 
     __tablename__ = "key_corrections"
 
@@ -102,4 +107,18 @@ class KeyCorrection(UUIDKey, Base):
     reason: Mapped[str] = mapped_column(Text)
     examiner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime]
-    report: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # whose score or outcome changed
+    state: Mapped[str] = mapped_column(String(20), index=True)  # "rescoring" or "done"
+    affected: Mapped[int]  # ended sittings whose form holds the version
+    done_at: Mapped[datetime | None]
+    report: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
+class RescoreRequest(Base):
+    """A sitting to rescore for a key correction, with its result before: the outbox the scorer works off."""
+
+    __tablename__ = "rescore_requests"
+
+    correction_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("key_corrections.id"), primary_key=True)
+    attempt_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("attempts.id"), primary_key=True, index=True)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    done: Mapped[bool] = mapped_column(default=False, index=True)

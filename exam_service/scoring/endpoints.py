@@ -160,13 +160,20 @@ async def withdraw_invalidation(
     return await decisions.withdraw_invalidation(session, attempt, examiner, data.reason, clock)
 
 
-@router.post("/bank/versions/{version_id}/corrections", response_model=CorrectionRead, status_code=201)
+@router.post("/bank/versions/{version_id}/corrections", response_model=CorrectionRead, status_code=202)
 async def correct_key(
     session: SessionDep, examiner: ExaminerUser, version_id: uuid.UUID, data: CorrectionRequest, clock: ClockDep
 ) -> CorrectionRead:
-    """Corrects the version's key or accepts one more answer, rescores every sitting it touched, reports changes."""
+    """Corrects the version's key or accepts one more answer. Every ended sitting holding the version is
+    rescored in the background; the correction's ``report`` (``GET /api/v1/corrections/{id}``) names those
+    whose score or outcome changed once ``state`` is ``done``."""
     row = await key_corrections.correct_key(session, version_id, data.kind, data.value, data.reason, examiner, clock)
     return CorrectionRead.model_validate(row)
+
+
+@router.get("/corrections/{correction_id}", response_model=CorrectionRead)
+async def correction(session: SessionDep, _examiner: ExaminerUser, correction_id: uuid.UUID) -> CorrectionRead:
+    return CorrectionRead.model_validate(await key_corrections.get(session, correction_id))
 
 
 @router.get("/bank/versions/{version_id}/corrections", response_model=list[CorrectionRead])

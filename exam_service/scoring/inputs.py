@@ -33,6 +33,7 @@ class Facts:
     entries: list[Entry]
     risk_score: int
     review_reasons: list[str]
+    correction_ids: set[uuid.UUID]  # the key corrections applied
 
 
 def _latest_jobs(jobs: list[GradingJob]) -> dict[int, GradingJob]:
@@ -66,7 +67,8 @@ async def gather(session: AsyncSession, attempt: Attempt, clock: Clock) -> Facts
     jobs = _latest_jobs(await grading_service.jobs_of(session, attempt.id))
     marks = MarkRepository(session)
     overrides = {o.position: o.points for o in await marks.overrides(attempt.id)}
-    corrections = corrections_by_version(await marks.corrections([version.id for _, version in form]))
+    correction_rows = await marks.corrections([version.id for _, version in form])
+    corrections = corrections_by_version(correction_rows)
     entries = []
     for item, version in form:
         stored = answers.get(item.position)
@@ -97,4 +99,5 @@ async def gather(session: AsyncSession, attempt: Attempt, clock: Clock) -> Facts
         ended = [t for t in await AttemptRepository(session).transitions(attempt.id) if t.to_state == "terminated"]
         why = ended[-1].reason if ended else "no reason recorded"
         reasons.append(f"the sitting was terminated by a proctor: {why}")
-    return Facts(window, bank_service.blueprint_of(row), entries, standing.risk_score, reasons)
+    applied = {c.id for c in correction_rows}
+    return Facts(window, bank_service.blueprint_of(row), entries, standing.risk_score, reasons, applied)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exam_service.models import (
@@ -16,6 +16,7 @@ from exam_service.models import (
     FormItem,
     GradingJob,
     KeyCorrection,
+    RescoreRequest,
     Result,
     ResultDecision,
     ResultState,
@@ -119,10 +120,17 @@ class ResultRepository:
             )
             .limit(limit)
         )
+        corrected = select(RescoreRequest.attempt_id).where(RescoreRequest.done.is_(False)).distinct().limit(limit)
         found: list[uuid.UUID] = []
-        for statement in (unscored, regraded, reviewed):
+        for statement in (unscored, regraded, reviewed, corrected):
             found += [i for i in (await self.session.execute(statement)).scalars() if i not in found]
         return found
+
+    async def many(self, attempt_ids: list[uuid.UUID]) -> list[Result]:
+        if not attempt_ids:
+            return []
+        statement = select(Result).where(Result.attempt_id.in_(attempt_ids))
+        return list((await self.session.execute(statement.execution_options(populate_existing=True))).scalars())
 
     async def attempts_with_version(self, version_id: uuid.UUID) -> list[uuid.UUID]:
         """Ended sittings whose form holds the item version (scored or not yet)."""
@@ -148,6 +156,35 @@ class MarkRepository:
     async def overrides(self, attempt_id: uuid.UUID) -> list[ScoreOverride]:
         statement = select(ScoreOverride).where(ScoreOverride.attempt_id == attempt_id).order_by(ScoreOverride.at)
         return list((await self.session.execute(statement)).scalars())
+
+    async def correction(self, correction_id: uuid.UUID) -> KeyCorrection | None:
+        return await self.session.get(KeyCorrection, correction_id, populate_existing=True)
+
+    async def corrections_rescoring(self) -> list[KeyCorrection]:
+        statement = select(KeyCorrection).where(KeyCorrection.state == "rescoring").order_by(KeyCorrection.at)
+        return list((await self.session.execute(statement)).scalars())
+
+    async def request_rescores(self, requests: list[RescoreRequest]) -> None:
+        self.session.add_all(requests)
+        await self.session.flush()
+
+    async def rescore_requests(self, correction_id: uuid.UUID) -> list[RescoreRequest]:
+        statement = select(RescoreRequest).where(RescoreRequest.correction_id == correction_id)
+        return list((await self.session.execute(statement.order_by(RescoreRequest.attempt_id))).scalars())
+
+    async def rescored(self, attempt_id: uuid.UUID, correction_ids: set[uuid.UUID]) -> None:
+        """The sitting was scored with these corrections applied: their requests for it are done."""
+        if not correction_ids:
+            return
+        statement = (
+            update(RescoreRequest)
+            .where(RescoreRequest.attempt_id == attempt_id, RescoreRequest.correction_id.in_(correction_ids))
+            .values(done=True)
+        )
+        await self.session.execute(statement)
+
+    async def forget_rescores(self, correction_id: uuid.UUID) -> None:
+        await self.session.execute(delete(RescoreRequest).where(RescoreRequest.correction_id == correction_id))
 
     async def corrections(self, version_ids: list[uuid.UUID]) -> list[KeyCorrection]:
         statement = (

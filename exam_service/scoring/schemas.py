@@ -172,7 +172,10 @@ class CorrectionRead(BaseModel):
     reason: str
     examiner_id: uuid.UUID
     at: datetime
-    report: list[dict[str, Any]]
+    state: Literal["rescoring", "done"]
+    affected: int  # ended sittings whose form holds the version
+    done_at: datetime | None
+    report: list[dict[str, Any]]  # once done: each sitting whose score, outcome or state changed
 
 
 class CandidateResult(BaseModel):

@@ -20,7 +20,7 @@ from exam_service.core.broker import Broker
 from exam_service.core.clock import Clock
 from exam_service.core.database import transaction
 from exam_service.grading.service import GRADING_CHANNEL
-from exam_service.scoring import service
+from exam_service.scoring import key_corrections, service
 from exam_service.scoring.repository import ResultRepository
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ BATCH = 200
 class Scorer:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, interval: float) -> None:
         self.sessionmaker, self.clock, self.interval = sessionmaker, clock, interval
-        self.waiting: asyncio.Queue[uuid.UUID] = asyncio.Queue()
+        self.waiting: asyncio.Queue[uuid.UUID | None] = asyncio.Queue()
 
     async def score(self, attempt_id: uuid.UUID) -> None:
         try:
@@ -40,10 +40,13 @@ class Scorer:
             log.exception("scoring sitting %s failed; the next sweep tries again", attempt_id)
 
     async def sweep(self) -> int:
+        """Scores what is due, then reports the key corrections whose sittings are all rescored."""
         async with transaction(self.sessionmaker) as session:
             due = await ResultRepository(session).due(BATCH)
         for attempt_id in due:
             await self.score(attempt_id)
+        async with transaction(self.sessionmaker) as session:
+            await key_corrections.settle(session, self.clock.now())
         return len(due)
 
     async def run(self, broker: Broker) -> None:
@@ -51,20 +54,22 @@ class Scorer:
             listener = asyncio.create_task(self._listen(messages))
             try:
                 while True:
+                    swept = 0
                     try:
-                        await self.sweep()
+                        swept = await self.sweep()
                     except asyncio.CancelledError:
                         raise
                     except Exception:
                         log.exception("the scoring sweep failed; trying again shortly")
-                    await self._drain()
+                    if swept < BATCH:  # a full batch means more is due: sweep again at once
+                        await self._drain()
             finally:
                 listener.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await listener
 
     async def _drain(self) -> None:
-        """Scores what messages name until the next sweep is due."""
+        """Scores what messages name until the next sweep is due, or a key correction asks for one now."""
         loop = asyncio.get_running_loop()
         until = loop.time() + self.interval
         while (left := until - loop.time()) > 0:
@@ -72,10 +77,15 @@ class Scorer:
                 attempt_id = await asyncio.wait_for(self.waiting.get(), left)
             except TimeoutError:
                 return
+            if attempt_id is None:
+                return
             await self.score(attempt_id)
 
     async def _listen(self, messages: AsyncIterator[dict[str, Any]]) -> None:
         async for message in messages:
+            if "rescore" in message:
+                self.waiting.put_nowait(None)  # a sweep at once: it finds the sittings to rescore
+                continue
             with contextlib.suppress(KeyError, ValueError, TypeError):
                 self.waiting.put_nowait(uuid.UUID(str(message["attempt_id"])))
 

@@ -21,7 +21,7 @@ from exam_service.core.errors import NotFound
 from exam_service.delivery.repository import AttemptRepository
 from exam_service.models import Attempt, Result, ResultDecision, ResultState
 from exam_service.scoring import engine, inputs, state
-from exam_service.scoring.repository import SCORABLE, ResultRepository
+from exam_service.scoring.repository import SCORABLE, MarkRepository, ResultRepository
 
 SCORED_FIELDS = (
     "complete",
@@ -80,6 +80,7 @@ async def score(session: AsyncSession, attempt: Attempt, clock: Clock) -> Result
         return None
     outcome, facts = await compute(session, attempt, clock)
     now = clock.now()
+    await MarkRepository(session).rescored(attempt.id, facts.correction_ids)
     results = ResultRepository(session)
     result = await results.get(attempt.id)
     values = {name: getattr(outcome, name) for name in SCORED_FIELDS}

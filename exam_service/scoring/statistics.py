@@ -169,7 +169,10 @@ def pairwise_alpha(matrix: Rows) -> float | None:
         return None
     v, c = _mean(variances), _mean(covariances)
     denominator = v + (k - 1) * c
-    return None if denominator <= 0 else k * c / denominator
+    if denominator <= 0:
+        return None
+    alpha = k * c / denominator
+    return None if alpha > 1 else alpha  # above 1 only when pairs overlap too little to estimate
 
 
 def _pcovariance(pairs: Sequence[tuple[float, float]]) -> float:

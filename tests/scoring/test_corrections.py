@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from exam_service.core.clock import FrozenClock
 from exam_service.models import Role
+from exam_service.scoring.scorer import Scorer
 from tests.delivery.helpers import Sitting, sitting
 from tests.factories import BANK_DOMAINS, auth_headers
 from tests.scoring.helpers import answer, examiner_post, form_rows, score, submit, verify, wrong_answer
@@ -59,8 +60,14 @@ async def test_accepting_an_answer_rescores_and_a_released_change_waits_for_conf
         headers=examiner,
         json={"kind": "accept_answer", "value": chosen, "reason": "the option is also right since v2 of the tool"},
     )
-    assert corrected.status_code == 201, corrected.text
-    [changed] = corrected.json()["report"]  # the second candidate answered it right already: unchanged
+    assert corrected.status_code == 202, corrected.text
+    pending = corrected.json()
+    assert (pending["state"], pending["affected"], pending["report"]) == ("rescoring", 2, [])
+    # the background scorer rescores each sitting in its own transaction, then writes the report
+    assert await Scorer(sessionmaker, clock, interval=0).sweep() == 2
+    done = (await client.get(f"/api/v1/corrections/{pending['id']}", headers=examiner)).json()
+    assert done["state"] == "done"
+    [changed] = done["report"]  # the second candidate answered it right already: unchanged
     assert changed["attempt_id"] == first.attempt_id
     assert (changed["before"]["passed"], changed["after"]["passed"]) == (False, True)
     assert changed["outcome_changed"]

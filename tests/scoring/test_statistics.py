@@ -53,7 +53,9 @@ def _np_pairwise_alpha(scores: np.ndarray) -> float | None:
     if k < 2 or not variances or not covariances:
         return None
     v, c = np.mean(variances), np.mean(covariances)
-    return None if v + (k - 1) * c <= 0 else float(k * c / (v + (k - 1) * c))
+    if v + (k - 1) * c <= 0 or k * c / (v + (k - 1) * c) > 1:
+        return None
+    return float(k * c / (v + (k - 1) * c))
 
 
 def _np_reliability(scores: np.ndarray, dichotomous: bool) -> float | None:

@@ -49,7 +49,9 @@ async function showHistory(id) {
     list.replaceChildren(...(made.length ? made.map((c) => el("li", {},
       el("strong", { textContent: c.kind === "replace_key" ? "Key replaced by " : "Answer accepted: " }),
       el("code", { textContent: JSON.stringify(c.value) }),
-      ` on ${dateTime(c.at)}: ${c.reason} (${c.report.length} sitting${c.report.length === 1 ? "" : "s"} changed)`))
+      ` on ${dateTime(c.at)}: ${c.reason} (${c.state === "done"
+        ? `${c.report.length} of ${c.affected} sitting${c.affected === 1 ? "" : "s"} changed`
+        : `rescoring ${c.affected} sitting${c.affected === 1 ? "" : "s"}`})`))
       : [el("li", { className: "muted", textContent: "No corrections yet." })]));
   } catch (error) {
     list.replaceChildren(el("li", { className: "error", textContent: `Corrections could not be read: ${error.message}` }));
@@ -72,6 +74,16 @@ function renderReport(report) {
   $("c-report-table").tBodies[0].replaceChildren(...rows);
   $("c-report-empty").hidden = rows.length > 0;
   $("c-report").hidden = false;
+}
+
+// the sittings are rescored in the background: ask until the report is written
+async function rescored(correction) {
+  let current = correction;
+  while (current.state !== "done") {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    current = await Api.get(`/api/v1/corrections/${correction.id}`);
+  }
+  return current;
 }
 
 export function loadVersions(items) {
@@ -110,12 +122,18 @@ form.addEventListener("submit", (event) => {
   const kind = new FormData(form).get("kind");
   const reason = $("c-reason").value.trim();
   submitting(form, async () => {
-    const correction = await Api.post(`/api/v1/bank/versions/${id}/corrections`, { kind, value, reason });
-    renderReport(correction.report);
+    let correction = await Api.post(`/api/v1/bank/versions/${id}/corrections`, { kind, value, reason });
     $("c-reason").value = "";
+    const name = versions.get(id).name;
+    if (correction.state !== "done") {
+      const plural = correction.affected === 1 ? "" : "s";
+      announce(`Correction recorded for ${name}: rescoring ${correction.affected} sitting${plural}...`);
+      correction = await rescored(correction);
+    }
+    renderReport(correction.report);
     await showHistory(id);
     const n = correction.report.length;
-    announce(`Correction applied to ${versions.get(id).name}: ${n} sitting${n === 1 ? "" : "s"} changed.`);
+    announce(`Correction applied to ${name}: ${n} sitting${n === 1 ? "" : "s"} changed.`);
     $("c-report-title").focus();
   });
 });
