@@ -9,11 +9,13 @@ const Api = (() => {
   function signIn(grant) {
     sessionStorage.setItem(TOKEN, grant.access_token);
     sessionStorage.setItem(EXPIRES, String(Date.now() + grant.expires_in * 1000));
+    if (grant.role) sessionStorage.setItem("role", grant.role); // which pages to link; the API decides access
   }
   // Unsent answers stay in localStorage when a session simply expires; an explicit sign-out
   // (clearAnswers) also removes them, so the next person at a shared machine cannot read them.
   function signOut(clearAnswers = false) {
     sessionStorage.removeItem(TOKEN);
+    sessionStorage.removeItem("role");
     if (clearAnswers) forget("exam.");
     location.assign("/login");
   }

@@ -91,6 +91,9 @@ const table = new SittingTable({
 });
 const detail = new Detail({ table, actions });
 
+// administrators also review results: show them the way there
+$("results-link").hidden = sessionStorage.getItem("role") !== "admin";
+
 $("logout").addEventListener("click", async () => {
   channel.stop("signed out");
   try { await Api.post("/api/v1/auth/logout"); } finally { Api.signOut(true); }
