@@ -91,7 +91,7 @@ def _numeric(item: Numeric, response: Any) -> float:
         return 0.0
     try:
         value = float(response)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return 0.0
     if not math.isfinite(value):
         return 0.0

@@ -59,8 +59,11 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    body: dict[str, object] = {"error": _HTTP_ERRORS.get(exc.status_code, "http_error"), "detail": exc.detail}
+    if exc.status_code == 400:  # FastAPI's own refusal of a body it cannot parse (e.g. JSON nested too deep)
+        body["field"] = "body"
     return JSONResponse(
-        {"error": _HTTP_ERRORS.get(exc.status_code, "http_error"), "detail": exc.detail},
+        body,
         status_code=exc.status_code,
         headers=exc.headers,
     )

@@ -210,15 +210,17 @@ class CredentialCodec:
         try:
             header = jws.get_unverified_header(token)
             claims = json.loads(jws.get_unverified_claims(token))
-        except (JOSEError, ValueError) as exc:
-            raise CredentialTokenError("malformed", f"not a compact JWS: {exc}") from exc
-        if not isinstance(claims, dict):
-            raise CredentialTokenError("malformed", "the payload is not a JSON object")
-        if header.get("alg") not in CREDENTIAL_ALGORITHMS:
-            raise CredentialTokenError("algorithm", f"algorithm {header.get('alg')!r} is not accepted")
-        key = public_keys.get(str(header.get("kid")))
+        # anyone may present anything: a header of the wrong shape, or JSON nested past the parser's depth
+        except (JOSEError, ValueError, TypeError, RecursionError) as exc:
+            raise CredentialTokenError("malformed", "not a compact JWS with JSON header and payload") from exc
+        if not isinstance(header, dict) or not isinstance(claims, dict):
+            raise CredentialTokenError("malformed", "the header and the payload must be JSON objects")
+        algorithm, kid = header.get("alg"), header.get("kid")
+        if not isinstance(algorithm, str) or algorithm not in CREDENTIAL_ALGORITHMS:
+            raise CredentialTokenError("algorithm", "the algorithm is not accepted")
+        key = public_keys.get(kid) if isinstance(kid, str) else None
         if key is None:
-            raise CredentialTokenError("unknown_key", f"key {header.get('kid')!r} is not published by this issuer")
+            raise CredentialTokenError("unknown_key", "the key is not published by this issuer")
         try:
             jws.verify(token, key, [CREDENTIAL_ALGORITHM])
         except JOSEError as exc:  # header and payload parsed above: what fails now is the signature

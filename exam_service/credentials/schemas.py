@@ -4,13 +4,12 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
+from exam_service.core.text import Reason
 from exam_service.credentials import openbadge
 from exam_service.credentials.service import Status, Verification, status_of
 from exam_service.models import Credential
-
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
 
 
 class RevokeRequest(BaseModel):

@@ -147,6 +147,8 @@ async def check_in(session: AsyncSession, attempt: Attempt, candidate: User, clo
     window, now = await window_of(session, attempt), clock.now()
     if now < window.opens_at:
         raise Conflict(f"the window opens at {window.opens_at.isoformat()}", state=attempt.state.value)
+    # checked again here: the previous tier's credential may have been revoked since the booking
+    await scheduling_service.check_prerequisite(session, candidate, window.tier, clock)
     await transition(session, attempt, AttemptState.checked_in, Actor.of(candidate), "candidate checked in", now)
 
 

@@ -60,26 +60,61 @@ def _replace_key(payload: dict[str, Any], value: Any) -> dict[str, Any]:
 def check(payload: dict[str, Any], correction: Correction) -> None:
     """Refuses a correction the item cannot take, naming the field at fault.
 
-    An accepted answer must be something the item could have as its key (an option id of a
-    single choice, a list of them for multiple response, a number for numeric...), so it is
-    checked the same way as a replaced key.
+    The value must already be what the item type's key is (no "5" for 5, no 1 for true, no NaN):
+    it is stored as given and compared with candidates' answers as given. An accepted answer must
+    be something the item could have as its key.
     """
     if payload["type"] not in CORRECTABLE:
         raise Unprocessable(
             "a performance task's points come from its grader; override them per sitting instead", field="item"
         )
-    if payload["type"] == "short_text" and correction.kind == "accept_answer":
-        if not isinstance(correction.value, str) or not correction.value.strip():
-            raise Unprocessable("value: give the answer to accept as a text", field="value")
-        return
-    value = correction.value
-    if payload["type"] == "short_text":
-        value = value if isinstance(value, list) else [value]
+    problem = _misfit(payload, correction)
+    if problem is not None:
+        raise Unprocessable(f"value: {problem}", field="value")
+    if correction.kind == "replace_key":
+        try:
+            ITEM.validate_python(_replace_key(payload, correction.value))
+        except ValidationError as exc:
+            raise Unprocessable(f"value: {exc.errors()[0]['msg']}", field="value") from exc
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
     try:
-        ITEM.validate_python(_replace_key(payload, value))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise Unprocessable(f"value: {first['msg']}", field="value") from exc
+        return math.isfinite(float(value))
+    except OverflowError:  # an integer beyond any float
+        return False
+
+
+def _ids(payload: dict[str, Any], list_name: str) -> list[str]:
+    return [o["id"] for o in payload.get(list_name, [])]
+
+
+def _misfit(payload: dict[str, Any], correction: Correction) -> str | None:
+    kind, value = payload["type"], correction.value
+    options = _ids(payload, "options")
+    if kind == "single_choice":
+        return None if isinstance(value, str) and value in options else f"one of the option ids {options}"
+    if kind == "multiple_response":
+        fits = isinstance(value, list) and value and all(isinstance(v, str) and v in options for v in value)
+        return None if fits and len(set(value)) == len(value) else f"a list of distinct option ids from {options}"
+    if kind == "true_false":
+        return None if isinstance(value, bool) else "true or false"
+    if kind == "numeric":
+        return None if _finite(value) else "a finite number"
+    if kind == "ordering":
+        fits = isinstance(value, list) and all(isinstance(v, str) for v in value) and sorted(value) == sorted(options)
+        return None if fits else f"every option id once, in the right order: {options}"
+    if kind == "matching":
+        premises, responses = _ids(payload, "premises"), _ids(payload, "responses")
+        fits = isinstance(value, dict) and sorted(value) == sorted(premises)
+        fits = fits and all(isinstance(r, str) and r in responses for r in value.values())
+        return None if fits else f"a response id from {responses} for each premise {premises}"
+    if correction.kind == "accept_answer":  # short text
+        return None if isinstance(value, str) and value.strip() else "the answer to accept, as a text"
+    fits = isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value)
+    return None if fits else "the accepted answers, as a list of texts"
 
 
 def accepts(payload: dict[str, Any], corrections: list[Correction], response: Any) -> bool:
@@ -96,7 +131,7 @@ def _same(payload: dict[str, Any], accepted: Any, response: Any) -> bool:
     if kind == "numeric":
         try:
             a, r = float(accepted), float(response)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             return False
         return math.isfinite(r) and abs(a - r) <= float(payload.get("tolerance", 0)) + 1e-9
     if kind == "short_text":

@@ -6,10 +6,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from exam_service.core.text import Reason
 from exam_service.grading.schemas import GradingJobRead
 from exam_service.models import ResultState
-
-Reason = Field(min_length=3, max_length=2000)
 
 
 class SectionScore(BaseModel):
@@ -134,20 +133,24 @@ class ScoreReport(BaseModel):
     decisions: list[DecisionRead]
 
 
-class OverrideRequest(BaseModel):
-    points: float = Field(ge=0, le=100)
-    reason: str = Reason
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
 
-class DecisionRequest(BaseModel):
-    reason: str = Reason
+class OverrideRequest(_Request):
+    points: float = Field(ge=0, le=100, strict=True, allow_inf_nan=False)
+    reason: Reason
 
 
-class ReleaseRequest(BaseModel):
-    reason: str | None = Field(default=None, min_length=3, max_length=2000)
+class DecisionRequest(_Request):
+    reason: Reason
 
 
-class WindowRelease(BaseModel):
+class ReleaseRequest(_Request):
+    reason: Reason | None = None
+
+
+class WindowRelease(_Request):
     window_id: uuid.UUID
 
 
@@ -156,10 +159,10 @@ class ReleaseSummary(BaseModel):
     attempt_ids: list[uuid.UUID]
 
 
-class CorrectionRequest(BaseModel):
+class CorrectionRequest(_Request):
     kind: Literal["replace_key", "accept_answer"]
     value: Any
-    reason: str = Reason
+    reason: Reason
 
 
 class CorrectionRead(BaseModel):
