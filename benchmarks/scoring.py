@@ -35,6 +35,7 @@ from exam_service.core.database import create_engine, create_sessionmaker, trans
 from exam_service.core.migrate import upgrade_database
 from exam_service.delivery import answers
 from exam_service.delivery import service as delivery_service
+from exam_service.demo import authored_answer
 from exam_service.grading import service as grading_service
 from exam_service.grading.engine import TaskGrade
 from exam_service.identity.passwords import hash_password
@@ -44,28 +45,6 @@ from exam_service.scheduling.schemas import WindowCreate
 from exam_service.scoring import analysis, key_corrections
 from exam_service.scoring import service as scoring_service
 from exam_service.scoring.scorer import Scorer
-
-
-def _answer(payload: dict[str, Any], right: bool) -> Any:
-    kind = payload["type"]
-    if kind == "ordering":
-        ids = [o["id"] for o in payload["options"]]
-        return ids if right else list(reversed(ids))
-    if kind == "short_text":
-        return payload["accepted"][0] if right and payload["accepted"] else "unknown"
-    if right:
-        return payload["key"]
-    if kind == "single_choice":
-        return next(o["id"] for o in payload["options"] if o["id"] != payload["key"])
-    if kind == "multiple_response":
-        return [o["id"] for o in payload["options"] if o["id"] not in payload["key"]][:1]
-    if kind == "true_false":
-        return not payload["key"]
-    if kind == "numeric":
-        return payload["key"] + 1000
-    first = next(iter(payload["key"]))
-    other = next(r["id"] for r in payload["responses"] if r["id"] != payload["key"][first])
-    return {**payload["key"], first: other}
 
 
 async def seed(url: str, sittings: int, rng: random.Random) -> list[uuid.UUID]:
@@ -121,7 +100,9 @@ async def seed(url: str, sittings: int, rng: random.Random) -> list[uuid.UUID]:
                     value: Any = dict.fromkeys(version.payload["answer_files"], "submitted\n")
                 else:
                     value = to_shown(
-                        version.payload, row.presentation, _answer(version.payload, rng.random() < ability)
+                        version.payload,
+                        row.presentation,
+                        authored_answer(version.payload, right=rng.random() < ability),
                     )
                 await answers.save(
                     session,
@@ -197,7 +178,13 @@ async def measure(url: str, attempts: list[uuid.UUID]) -> None:
         version = await bank_service.version_by_id(session, uuid.UUID(target))
         started = time.perf_counter()
         row = await key_corrections.correct_key(
-            session, version.id, "accept_answer", _answer(version.payload, False), "benchmark", examiner, clock
+            session,
+            version.id,
+            "accept_answer",
+            authored_answer(version.payload, right=False),
+            "benchmark",
+            examiner,
+            clock,
         )
         correction_id = row.id
     recorded = time.perf_counter() - started

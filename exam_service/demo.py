@@ -107,7 +107,7 @@ async def _sit(session: AsyncSession, attempt: Attempt, bank_path: Path) -> None
             value: Any = _reference_solution(bank_path, payload)
         else:
             theory += 1
-            value = to_shown(payload, row.presentation, _answer(payload, wrong=theory % MISSED_EVERY == 0))
+            value = to_shown(payload, row.presentation, authored_answer(payload, right=theory % MISSED_EVERY != 0))
         await answers.save(
             session,
             attempt,
@@ -121,15 +121,19 @@ async def _sit(session: AsyncSession, attempt: Attempt, bank_path: Path) -> None
     await delivery_service.submit(session, attempt, candidate, clock)
 
 
-def _answer(payload: dict[str, Any], *, wrong: bool) -> Any:
+def authored_answer(payload: dict[str, Any], *, right: bool) -> Any:
+    """An answer to a theory item in its authored ids: the key, or a plausible wrong one.
+
+    What the demo sitting answers; the scoring benchmark and tests answer with it too.
+    """
     kind = payload["type"]
     if kind == "ordering":
         ids = [o["id"] for o in payload["options"]]
-        return list(reversed(ids)) if wrong else ids
+        return ids if right else list(reversed(ids))
     if kind == "short_text":
-        return "no idea" if wrong else (payload["accepted"] or ["-"])[0]
+        return (payload.get("accepted") or ["-"])[0] if right else "not the answer"
     key = payload["key"]
-    if not wrong:
+    if right:
         return key
     if kind == "single_choice":
         return next(o["id"] for o in payload["options"] if o["id"] != key)
@@ -138,14 +142,9 @@ def _answer(payload: dict[str, Any], *, wrong: bool) -> Any:
     if kind == "true_false":
         return not key
     if kind == "numeric":
-        return float(key) * 2 + 1
-    if kind == "matching":
-        first = next(iter(key))
-        swapped = dict(key)
-        other = next((r["id"] for r in payload["responses"] if r["id"] != key[first]), key[first])
-        swapped[first] = other
-        return swapped
-    return key
+        return float(key) * 2 + 100
+    responses = [r["id"] for r in payload["responses"]]  # matching: every premise paired with a wrong response
+    return {premise: next(r for r in responses if r != right_one) for premise, right_one in key.items()}
 
 
 def _reference_solution(bank_path: Path, payload: dict[str, Any]) -> dict[str, str] | None:

@@ -62,7 +62,13 @@ async def override(
 async def release(
     session: AsyncSession, attempt: Attempt, examiner: User, reason: str | None, signer: CredentialSigner, clock: Clock
 ) -> Result:
-    result = await _current(session, attempt, clock)
+    return await _release(session, await _current(session, attempt, clock), examiner, reason, signer, clock)
+
+
+async def _release(
+    session: AsyncSession, result: Result, examiner: User, reason: str | None, signer: CredentialSigner, clock: Clock
+) -> Result:
+    """Releases a result just scored (the caller rescored it)."""
     state.check("release", result.state, examiner.role)
     if not result.complete:
         raise Conflict("the result is not complete: " + "; ".join(result.pending), state=result.state.value)
@@ -168,6 +174,6 @@ async def release_window(
         attempt = await AttemptRepository(session).get(ready.attempt_id)
         assert attempt is not None
         result = await _current(session, attempt, clock)
-        if result.state is ResultState.ready:
-            released.append(await release(session, attempt, examiner, "released with the window", signer, clock))
+        if result.state is ResultState.ready:  # still clean and complete on current facts
+            released.append(await _release(session, result, examiner, "released with the window", signer, clock))
     return released

@@ -12,7 +12,7 @@ import io
 import math
 from dataclasses import dataclass
 
-from exam_service.scoring.statistics import check_matrix
+from exam_service.scoring.statistics import check_matrix, plain_number
 
 
 @dataclass(frozen=True)
@@ -65,9 +65,9 @@ def write_matrix(matrix: Matrix) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(([] if ids is None else ["candidate"]) + matrix.names)
-    writer.writerow(["#max", *map(_number, matrix.maxima)])
+    writer.writerow(["#max", *map(plain_number, matrix.maxima)])
     for i, row in enumerate(matrix.rows):
-        writer.writerow(([] if ids is None else [ids[i]]) + ["" if s is None else _number(s) for s in row])
+        writer.writerow(([] if ids is None else [ids[i]]) + ["" if s is None else plain_number(s) for s in row])
     return out.getvalue()
 
 
@@ -92,7 +92,7 @@ def _score(line: int, name: str, cell: str, top: float) -> float | None:
     if math.isnan(value):
         raise ValueError(f"line {line}, column {name}: {text!r} is not a number")
     if not 0 <= value <= top:
-        raise ValueError(f"line {line}, column {name}: {text!r} is outside 0..{_number(top)}")
+        raise ValueError(f"line {line}, column {name}: {text!r} is outside 0..{plain_number(top)}")
     return value
 
 
@@ -103,7 +103,3 @@ def _float(text: str) -> float:
     except ValueError:
         return math.nan
     return value if math.isfinite(value) else math.nan
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))

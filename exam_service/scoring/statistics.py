@@ -225,7 +225,7 @@ def check_matrix(matrix: Rows, maxima: Sequence[float], names: Sequence[str] | N
             raise ValueError(f"candidate {r}: {len(row)} scores for {len(maxima)} items")
         for score, top in zip(row, maxima, strict=True):
             if score is not None and not 0 <= score <= top:
-                raise ValueError(f"candidate {r}: score {_plain(score)} is outside 0..{_plain(top)}")
+                raise ValueError(f"candidate {r}: score {plain_number(score)} is outside 0..{plain_number(top)}")
 
 
 def _totals(matrix: Rows, maxima: Sequence[float]) -> list[tuple[float, float]]:
@@ -277,5 +277,6 @@ def _pearson(x: Sequence[float], y: Sequence[float]) -> float | None:
     return sxy / math.sqrt(sxx * syy)
 
 
-def _plain(value: float) -> str:
+def plain_number(value: float) -> str:
+    """5 for 5.0, 0.25 for 0.25: how figures are written in messages and in the CSV."""
     return str(int(value)) if float(value).is_integer() else repr(float(value))

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from exam_service.bank.presentation import to_shown
 from exam_service.core.clock import FrozenClock
+from exam_service.demo import authored_answer
 from exam_service.grading.jobs import GradingContext, run_job
 from exam_service.grading.sandbox import Sandbox
 from exam_service.models import Attempt, FormItem, GradingJob, ItemVersion, Result
@@ -28,30 +29,11 @@ def shown(payload: dict[str, Any], presentation: dict[str, list[str]], authored:
 
 
 def right_answer(payload: dict[str, Any]) -> Any:
-    kind = payload["type"]
-    if kind == "ordering":
-        return [o["id"] for o in payload["options"]]
-    if kind == "short_text":
-        return payload["accepted"][0]
-    return payload["key"]
+    return authored_answer(payload, right=True)
 
 
 def wrong_answer(payload: dict[str, Any]) -> Any:
-    kind = payload["type"]
-    if kind == "single_choice":
-        return next(o["id"] for o in payload["options"] if o["id"] != payload["key"])
-    if kind == "multiple_response":
-        return [o["id"] for o in payload["options"] if o["id"] not in payload["key"]][:1]
-    if kind == "true_false":
-        return not payload["key"]
-    if kind == "numeric":
-        return payload["key"] + 100
-    if kind == "ordering":
-        return [o["id"] for o in reversed(payload["options"])]
-    if kind == "matching":
-        wrong = next(r["id"] for r in payload["responses"] if r["id"] not in payload["key"].values())
-        return dict.fromkeys(payload["key"], wrong)
-    return "not the answer"
+    return authored_answer(payload, right=False)
 
 
 async def form_rows(sm: async_sessionmaker[AsyncSession], attempt_id: str) -> list[tuple[FormItem, ItemVersion]]:
