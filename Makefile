@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint typecheck unit integration chromium sandbox bench clean
+.PHONY: run test lint typecheck bank-lint unit integration chromium sandbox bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,7 +44,11 @@ sandbox:
 unit: $(BIN)/.installed chromium sandbox
 	$(BIN)/pytest -q
 
-test: lint typecheck unit
+# the question bank's item-writing lint: prints its figures, fails past the thresholds
+bank-lint: $(BIN)/.installed
+	$(BIN)/exam-service bank lint question_bank
+
+test: lint typecheck bank-lint unit
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m benchmarks.autosave

@@ -12,10 +12,9 @@ import argparse
 import itertools
 import statistics
 import time
-import uuid
 from pathlib import Path
 
-from exam_service.bank.assembly import PoolItem, assemble
+from exam_service.bank.assembly import assemble, pool_of
 from exam_service.bank.loader import load_path
 
 
@@ -28,17 +27,7 @@ def main() -> None:
     if loaded.errors:
         raise SystemExit("\n".join(map(str, loaded.errors)))
     for blueprint in loaded.blueprints:
-        pool = [
-            PoolItem(
-                uuid.uuid5(uuid.NAMESPACE_URL, s.item.id),
-                s.item.id,
-                s.item.domain,
-                s.item.type,
-                s.item.model_dump(mode="json"),
-            )
-            for s in loaded.items
-            if s.item.tier == blueprint.tier
-        ]
+        pool = pool_of(s.item for s in loaded.items if s.item.tier == blueprint.tier)
         started = time.perf_counter()
         forms = [assemble(blueprint, pool, seen=set(), seed=seed) for seed in range(args.forms)]
         per_form_ms = (time.perf_counter() - started) * 1000 / args.forms

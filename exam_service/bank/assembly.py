@@ -5,12 +5,14 @@ Pure functions over plain data, so the same seed and pool always give the same f
 
 from __future__ import annotations
 
+import itertools
 import random
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from exam_service.bank.authoring import ANY_DOMAIN, THEORY_TYPES, Blueprint, DomainQuota, Section
+from exam_service.bank.authoring import ANY_DOMAIN, THEORY_TYPES, Blueprint, DomainQuota, Item, Section, TaskMinutes
 from exam_service.core.errors import Unprocessable
 
 
@@ -29,6 +31,13 @@ class PoolItem:
     @property
     def section(self) -> str:
         return "theory" if self.type in THEORY_TYPES else "performance"
+
+
+def pool_of(items: Iterable[Item]) -> list[PoolItem]:
+    """Authored items as a pool, each with a version id derived from its item id (previews, benchmarks)."""
+    return [
+        PoolItem(uuid.uuid5(uuid.NAMESPACE_URL, i.id), i.id, i.domain, i.type, i.model_dump(mode="json")) for i in items
+    ]
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,7 @@ def assemble(blueprint: Blueprint, pool: list[PoolItem], *, seen: set[str], seed
         # specific domains first, so an "any" slot never takes an item a named quota needs
         quotas = sorted(section.quotas, key=lambda q: q.domain == ANY_DOMAIN)
         picked: list[PoolItem] = []
+        preferences: list[tuple[DomainQuota, list[PoolItem]]] = []
         for quota in quotas:
             candidates = _candidates(pool, section, quota, taken)
             if len(candidates) < quota.count:
@@ -80,15 +90,62 @@ def assemble(blueprint: Blueprint, pool: list[PoolItem], *, seen: set[str], seed
             repeat = [c for c in candidates if c.item_id in seen]
             rng.shuffle(fresh)
             rng.shuffle(repeat)
-            selection = (fresh + repeat)[: quota.count]
-            taken.update(p.item_id for p in selection)
-            picked.extend(selection)
+            preferences.append((quota, fresh + repeat))
+            if section.task_minutes is None:
+                selection = (fresh + repeat)[: quota.count]
+                taken.update(p.item_id for p in selection)
+                picked.extend(selection)
+        if section.task_minutes is not None:
+            picked = _fit_minutes(section.task_minutes, section.id, preferences)
+            taken.update(p.item_id for p in picked)
         rng.shuffle(picked)
         chosen.extend((section.id, p) for p in picked)
     return [
         AssembledItem(position, section_id, item, presentation_for(item.payload, rng))
         for position, (section_id, item) in enumerate(chosen, start=1)
     ]
+
+
+_SEARCH_LIMIT = 20_000  # combinations tried for a task-minutes quota before the pool is declared unfit
+
+
+def _minutes(item: PoolItem) -> int:
+    return int(item.payload.get("estimated_minutes") or 0)
+
+
+def _fit_minutes(
+    quota_minutes: TaskMinutes, section_id: str, preferences: list[tuple[DomainQuota, list[PoolItem]]]
+) -> list[PoolItem]:
+    """The most preferred set of tasks, one combination per quota, whose minutes fit the quota."""
+    low = quota_minutes.target - quota_minutes.tolerance
+    high = quota_minutes.target + quota_minutes.tolerance
+    tried = 0
+
+    def search(index: int, taken: list[PoolItem]) -> list[PoolItem] | None:
+        nonlocal tried
+        if index == len(preferences):
+            tried += 1
+            return taken if low <= sum(map(_minutes, taken)) <= high else None
+        quota, ordered = preferences[index]
+        free = [p for p in ordered if p not in taken]
+        for combination in itertools.combinations(free, quota.count):  # in preference order
+            if tried >= _SEARCH_LIMIT:
+                return None
+            found = search(index + 1, [*taken, *combination])
+            if found is not None:
+                return found
+        return None
+
+    found = search(0, [])
+    if found is None:
+        raise PoolTooSmall(
+            f"section {section_id}: no set of tasks adds up to {low}-{high} estimated minutes",
+            section=section_id,
+            domain=ANY_DOMAIN,
+            needed=sum(q.count for q, _ in preferences),
+            available=len({p.item_id for _, ordered in preferences for p in ordered}),
+        )
+    return found
 
 
 def presentation_for(payload: dict[str, Any], rng: random.Random) -> dict[str, list[str]]:

@@ -8,10 +8,13 @@ Validation errors name the file, the line and the field at fault.
 from __future__ import annotations
 
 import enum
+import math
 import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from exam_service.bank.mapping import ValueMap, check_choice_mapping, check_pair_mapping, check_text_mapping
 
 ITEM_ID = r"^[A-Z]{1,3}-[A-Z0-9]{2,12}-[0-9]{3}$"
 
@@ -173,6 +176,14 @@ class GraderSpec(_Strict):
         return checks
 
 
+class ItemSource(_Strict):
+    """Where an item imported from another tool came from: its identifier (and tool) there."""
+
+    format: Literal["qti3"]
+    identifier: Annotated[str, Field(min_length=1, max_length=200)]
+    tool: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+
 class ItemBase(_Strict):
     id: Annotated[str, Field(pattern=ITEM_ID)]
     tier: Tier
@@ -183,6 +194,7 @@ class ItemBase(_Strict):
     rationale: Annotated[str, Field(min_length=20)]
     references: Annotated[list[str], Field(min_length=1)]
     points: Annotated[float, Field(gt=0, le=100)] = 1.0
+    source: ItemSource | None = None
 
     @model_validator(mode="after")
     def _domain_and_tracks(self) -> ItemBase:
@@ -221,6 +233,7 @@ class MultipleResponse(ItemBase):
     # None: the blueprint's policy (``Blueprint.multiple_response_scoring``) decides
     scoring: Literal["all_or_nothing", "partial"] | None = None
     penalty: Annotated[float, Field(ge=0, le=1)] = 0.0
+    mapping: ValueMap | None = None  # points per option (exam_service.bank.mapping); decides the score when set
 
     @model_validator(mode="after")
     def _keys_in_options(self) -> MultipleResponse:
@@ -231,6 +244,7 @@ class MultipleResponse(ItemBase):
             raise fail("key", f"key {missing[0]!r} is not among the options")
         if len(set(self.key)) != len(self.key):
             raise fail("key", "key lists an option twice")
+        check_choice_mapping(self.mapping, ids, self.scoring, self.penalty)
         return self
 
 
@@ -239,11 +253,31 @@ class TrueFalse(ItemBase):
     key: bool
 
 
+UNIT = r"^[^\d\s+\-.,].{0,29}$"
+
+
 class Numeric(ItemBase):
+    """A number typed by the candidate; see ``exam_service.bank.answers`` for what a typed answer may hold."""
+
     type: Literal["numeric"]
     key: float
     tolerance: Annotated[float, Field(ge=0)] = 0.0
-    unit: str | None = None
+    # shown after the input and accepted after the number ("11.6 GB"); "%" also accepts "percent"
+    unit: Annotated[str, Field(pattern=UNIT)] | None = None
+    # other spellings of the unit accepted after the number ("gigabytes")
+    unit_aliases: list[Annotated[str, Field(pattern=UNIT)]] = []
+    # a sign shown before the input and accepted before the number ("$371")
+    prefix: Annotated[str, Field(pattern=r"^[^\d\s+\-.,]{1,3}$")] | None = None
+    # the precision wanted: answers are compared after rounding to this many decimal places
+    decimals: Annotated[int, Field(ge=0, le=6)] | None = None
+
+    @model_validator(mode="after")
+    def _key_finite(self) -> Numeric:
+        if not math.isfinite(self.key):
+            raise fail("key", "the key must be a finite number")
+        if self.unit_aliases and not self.unit:
+            raise fail("unit_aliases", "unit_aliases need a unit")
+        return self
 
 
 class Ordering(ItemBase):
@@ -263,6 +297,7 @@ class Matching(ItemBase):
     premises: Annotated[list[Option], Field(min_length=2, max_length=10)]
     responses: Annotated[list[Option], Field(min_length=2, max_length=12)]
     key: dict[str, str]
+    mapping: ValueMap | None = None  # points per "premise response" pair; decides the score when set
 
     @model_validator(mode="after")
     def _key_consistent(self) -> Matching:
@@ -275,6 +310,7 @@ class Matching(ItemBase):
         for premise, response in self.key.items():
             if response not in response_ids:
                 raise fail("key", f"key maps {premise!r} to {response!r}, not among the responses")
+        check_pair_mapping(self.mapping, premise_ids, response_ids)
         return self
 
 
@@ -284,6 +320,7 @@ class ShortText(ItemBase):
     patterns: list[str] = []
     case_sensitive: bool = False
     manual: bool = False
+    mapping: ValueMap | None = None  # points per answer text; decides the score when set
 
     @model_validator(mode="after")
     def _some_rule(self) -> ShortText:
@@ -294,6 +331,7 @@ class ShortText(ItemBase):
                 re.compile(pattern)
             except re.error as exc:
                 raise fail("patterns", f"invalid pattern {pattern!r}: {exc}") from exc
+        check_text_mapping(self.mapping, self.accepted, self.patterns, self.manual, self.case_sensitive)
         return self
 
 
@@ -328,6 +366,13 @@ class DomainQuota(_Strict):
     count: Annotated[int, Field(ge=1)]
 
 
+class TaskMinutes(_Strict):
+    """The time a form's performance tasks add up to, so that every form of a tier asks as much work."""
+
+    target: Annotated[int, Field(ge=5, le=600)]
+    tolerance: Annotated[int, Field(ge=0, le=60)] = 5
+
+
 class Section(_Strict):
     id: Literal["theory", "performance"]
     quotas: Annotated[list[DomainQuota], Field(min_length=1)]
@@ -337,6 +382,8 @@ class Section(_Strict):
     # (unset: the item's own ``points``)
     weight: Annotated[float, Field(gt=0, le=100)] | None = None
     item_points: Annotated[float, Field(gt=0, le=100)] | None = None
+    # performance sections: the tasks' estimated minutes must add up to target +- tolerance
+    task_minutes: TaskMinutes | None = None
 
 
 class Blueprint(_Strict):
@@ -364,6 +411,9 @@ class Blueprint(_Strict):
             for quota in section.quotas:
                 if quota.domain != ANY_DOMAIN and quota.domain not in DOMAINS[self.tier]:
                     raise fail("sections", f"quota domain {quota.domain!r} is not a {self.tier} domain")
+        for section in self.sections:
+            if section.task_minutes is not None and section.id != "performance":
+                raise fail("sections", "task_minutes applies to the performance section only")
         weighted = [s.weight for s in self.sections if s.weight is not None]
         if weighted and len(weighted) != len(self.sections):
             raise fail("sections", "give every section a weight, or none")
@@ -380,6 +430,23 @@ class BlueprintFile(_Strict):
     blueprint: Blueprint
 
 
+class Retirement(_Strict):
+    """An item withdrawn from the bank for good: its id stays reserved and is never reused."""
+
+    id: Annotated[str, Field(pattern=ITEM_ID)]
+    reason: Annotated[str, Field(min_length=10, max_length=500)]
+
+
+class RetiredFile(_Strict):
+    retired: Annotated[list[Retirement], Field(min_length=1)]
+
+
+# Fields added to the format after items were first published: left out of the canonical form
+# while unset, so that adding them to the format does not change any published item's hash.
+_LATER_FIELDS = frozenset({"unit_aliases", "prefix", "decimals", "source", "mapping"})
+
+
 def item_payload(item: BaseModel) -> dict[str, Any]:
     """The canonical JSON form of an item, the input of its content hash."""
-    return item.model_dump(mode="json", exclude_defaults=False)
+    payload = item.model_dump(mode="json", exclude_defaults=False)
+    return {k: v for k, v in payload.items() if not (k in _LATER_FIELDS and v in (None, []))}

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import TypeAdapter
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exam_service.bank import service as bank_service
-from exam_service.bank.authoring import DOMAINS, TIER_ORDER, Blueprint, Item, Tier
+from exam_service.bank.authoring import DOMAINS, TIER_ORDER, Blueprint, Item, Retirement, Tier
 from exam_service.bank.loader import load_path
 from exam_service.core.clock import SystemClock
 from exam_service.core.database import run_in_transaction
@@ -50,25 +52,34 @@ def validate(path: Annotated[Path, typer.Argument(help="A file or folder of auth
     console.print(f"[green]ok[/]: {len(result.items)} items, {len(result.blueprints)} blueprints")
 
 
-def _publish(settings: Settings, items: list[Item], blueprints: list[Blueprint], author: str, note: str) -> None:
+def _publish(
+    settings: Settings,
+    items: list[Item] | Callable[[AsyncSession], Awaitable[list[Item]]],
+    blueprints: list[Blueprint],
+    author: str,
+    note: str,
+    retired: Sequence[Retirement] = (),
+) -> None:
+    """Publishes ``items`` (or the items ``items(session)`` reads in the same transaction)."""
     by = bank_service.Authorship(author, note)
 
     async def work(session: AsyncSession) -> bank_service.ImportReport:
+        chosen = items if isinstance(items, list) else await items(session)
         with Progress(console=console, transient=True) as progress:
-            task = progress.add_task("publishing", total=len(items) + len(blueprints))
+            task = progress.add_task("publishing", total=len(chosen) + len(blueprints))
             return await bank_service.import_content(
-                session, items, blueprints, by, SystemClock(), lambda _id: progress.advance(task)
+                session, chosen, blueprints, by, SystemClock(), lambda _id: progress.advance(task), retired
             )
 
     try:
         report = asyncio.run(run_in_transaction(settings.database_url, work))
     except ExamServiceError as exc:
-        _fail([exc.detail])
+        _fail(exc.extra.get("errors") or [exc.detail])
         return
     console.print(
         f"published {len(report.created)} new items, {len(report.new_versions)} new versions, "
         f"{len(report.blueprints_published)} blueprints; {len(report.unchanged)} items and "
-        f"{len(report.blueprints_unchanged)} blueprints unchanged"
+        f"{len(report.blueprints_unchanged)} blueprints unchanged; {len(report.retired)} items retired"
     )
 
 
@@ -76,7 +87,7 @@ def import_yaml(path: Path, *, author: str, note: str, settings: Settings) -> No
     result = load_path(path)
     if result.errors:
         _fail([str(e) for e in result.errors])
-    _publish(settings, [s.item for s in result.items], result.blueprints, author, note)
+    _publish(settings, [s.item for s in result.items], result.blueprints, author, note, result.retired)
 
 
 @app.command("import")
@@ -97,10 +108,11 @@ def import_(
         return
     from exam_service.bank import qti
 
-    imported = qti.import_package(path, default_tier=tier, default_domain=domain, default_tracks=track)
-    if imported.errors:
-        _fail(list(imported.errors))
-    _publish(settings, list(imported.items), [], author, note)
+    async def imported(session: AsyncSession) -> list[Item]:
+        # ids for other tools' items come from the database, in the transaction that publishes them
+        return await qti.import_for_bank(session, path, default_tier=tier, default_domain=domain, default_tracks=track)
+
+    _publish(settings, imported, [], author, note)
 
 
 @app.command()
@@ -145,6 +157,57 @@ def stats(path: Annotated[Path, typer.Argument()] = Path("question_bank")) -> No
     console.print(table)
     types = Counter(s.item.type for s in result.items)
     console.print("by type: " + ", ".join(f"{t} {n}" for t, n in sorted(types.items())))
+
+
+async def _published(session: AsyncSession) -> tuple[list[Item], list[Blueprint]]:
+    """The bank as candidates meet it: each item's and blueprint's newest published version."""
+    adapter: TypeAdapter[Item] = TypeAdapter(Item)
+    items: list[Item] = []
+    blueprints: list[Blueprint] = []
+    for tier in TIER_ORDER:
+        items.extend(adapter.validate_python(p.payload) for p in await bank_service.pool(session, tier.value))
+        key = f"mlocp-{tier.value}"
+        try:
+            row = await bank_service.latest_blueprint(session, key)
+        except ExamServiceError:
+            continue
+        blueprints.append(Blueprint.model_validate(row.payload))
+    return items, blueprints
+
+
+@app.command()
+def lint(
+    path: Annotated[Path, typer.Argument(help="Authoring YAML (file or folder).")] = Path("question_bank"),
+    published: Annotated[bool, typer.Option("--published", help="Lint the published bank instead of files.")] = False,
+    details: Annotated[bool, typer.Option("--details", help="List every offending item.")] = False,
+) -> None:
+    """Measure the item-writing cues a test-wise candidate could use; fail past the thresholds."""
+    from exam_service.bank.lint import lint as run_lint
+
+    if published:
+        settings = get_settings()
+        items, blueprints = asyncio.run(run_in_transaction(settings.database_url, _published))
+        where = "the published bank"
+    else:
+        result = load_path(path)
+        if result.errors:
+            _fail([str(e) for e in result.errors])
+        items, blueprints, where = [s.item for s in result.items], result.blueprints, str(path)
+    report = run_lint(items, blueprints)
+    counts = ", ".join(f"{t} {n}" for t, n in sorted(report.counts.items()))
+    table = Table(title=f"Item-writing lint of {where}: {sum(report.counts.values())} items ({counts})")
+    for column in ("rule", "figure", "threshold", ""):
+        table.add_column(column, overflow="fold")
+    for rule in report.rules:
+        shown = rule.offenders if details else rule.offenders[:8]
+        more = f" (+{len(rule.offenders) - len(shown)} more)" if len(shown) < len(rule.offenders) else ""
+        figure = rule.figure + (f"\n{', '.join(shown)}{more}" if shown and not rule.ok else "")
+        table.add_row(rule.name, figure, rule.threshold, "[green]ok" if rule.ok else "[red]FAIL")
+    console.print(table, highlight=False)
+    if not report.ok:
+        console.print(f"[red]{sum(not r.ok for r in report.rules)} rule(s) past their threshold", highlight=False)
+        raise typer.Exit(1)
+    console.print("[green]lint ok", highlight=False)
 
 
 @app.command()

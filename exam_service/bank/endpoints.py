@@ -44,6 +44,7 @@ def _read(row: ItemVersion) -> ItemVersionRead:
         retired_at=row.retired_at,
         retired_by=row.retired_by,
         content=row.payload,
+        source=row.payload.get("source"),
     )
 
 

@@ -6,16 +6,18 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from exam_service.bank.authoring import ITEM_TYPES, Blueprint, BlueprintFile, Item, ItemFile
+from exam_service.bank.authoring import ITEM_TYPES, Blueprint, BlueprintFile, Item, ItemFile, RetiredFile, Retirement
 
 SOLUTIONS = "solutions"
 _ITEM_FILE = TypeAdapter(ItemFile)
 _BLUEPRINT_FILE = TypeAdapter(BlueprintFile)
+_RETIRED_FILE = TypeAdapter(RetiredFile)
+_File = TypeVar("_File", BlueprintFile, RetiredFile)
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class SourcedItem:
 class LoadResult:
     items: list[SourcedItem] = field(default_factory=list)
     blueprints: list[Blueprint] = field(default_factory=list)
+    retired: list[Retirement] = field(default_factory=list)
     errors: list[AuthoringError] = field(default_factory=list)
 
 
@@ -116,6 +119,9 @@ def load_path(root: Path) -> LoadResult:
         if "blueprint" in data:
             _load_blueprint(name, node, data, result)
             continue
+        if "retired" in data:
+            _load_retired(name, node, data, result)
+            continue
         wrapped = "items" not in data
         payload = {"items": [data]} if wrapped else data
         try:
@@ -140,6 +146,12 @@ def load_path(root: Path) -> LoadResult:
                 continue
             seen[item.id] = sourced
             result.items.append(sourced)
+    for retirement in result.retired:
+        if retirement.id in seen:
+            live = seen[retirement.id]
+            result.errors.append(
+                AuthoringError(live.file, live.line, "id", f"{retirement.id} is retired; a retired id is never reused")
+            )
     return result
 
 
@@ -151,12 +163,32 @@ def _items_nodes(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def _load_blueprint(name: str, node: yaml.Node, data: dict[str, Any], result: LoadResult) -> None:
+def _parse(
+    adapter: TypeAdapter[_File], name: str, node: yaml.Node, data: dict[str, Any], result: LoadResult
+) -> _File | None:
+    """A whole-file model, or ``None`` with every error recorded at its line."""
     try:
-        parsed = _BLUEPRINT_FILE.validate_python(data)
+        return adapter.validate_python(data)
     except ValidationError as exc:
         for err in exc.errors():
             loc = err["loc"]
             result.errors.append(_error(name, node, loc, ".".join(str(p) for p in loc), err["msg"]))
+        return None
+
+
+def _load_blueprint(name: str, node: yaml.Node, data: dict[str, Any], result: LoadResult) -> None:
+    parsed = _parse(_BLUEPRINT_FILE, name, node, data, result)
+    if parsed is not None:
+        result.blueprints.append(parsed.blueprint)
+
+
+def _load_retired(name: str, node: yaml.Node, data: dict[str, Any], result: LoadResult) -> None:
+    parsed = _parse(_RETIRED_FILE, name, node, data, result)
+    if parsed is None:
         return
-    result.blueprints.append(parsed.blueprint)
+    known = {r.id for r in result.retired}
+    for retirement in parsed.retired:
+        if retirement.id in known:
+            result.errors.append(AuthoringError(name, 1, "retired", f"{retirement.id} is retired twice"))
+        known.add(retirement.id)
+        result.retired.append(retirement)

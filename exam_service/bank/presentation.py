@@ -10,7 +10,9 @@ from __future__ import annotations
 import string
 from typing import Any
 
-CANDIDATE_FIELDS = ("type", "stem", "points", "unit", "estimated_minutes", "answer_files")
+from exam_service.bank.answers import numeric_hint
+
+CANDIDATE_FIELDS = ("type", "stem", "points", "unit", "prefix", "decimals", "estimated_minutes", "answer_files")
 LETTERS = string.ascii_uppercase
 
 
@@ -34,6 +36,10 @@ def candidate_view(payload: dict[str, Any], presentation: dict[str, list[str]]) 
         view[list_name] = _shown(payload, list_name, order)
     if payload["type"] == "true_false":
         view["options"] = [{"id": "true", "text": "True"}, {"id": "false", "text": "False"}]
+    if payload["type"] == "numeric":
+        view["accepts"] = numeric_hint(payload)
+    if payload["type"] == "short_text" and not payload.get("manual"):
+        view["accepts"] = "A word or short phrase; capitals and a final full stop do not matter."
     if payload["type"] == "performance_task":
         view["starter_files"] = payload.get("starter_files", [])
     return view

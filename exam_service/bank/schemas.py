@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from exam_service.bank.authoring import Item
+from exam_service.bank.authoring import Item, ItemSource
 from exam_service.models import VersionStatus
 
 
@@ -37,6 +37,7 @@ class ItemVersionRead(BaseModel):
     retired_at: datetime | None
     retired_by: str | None
     content: dict[str, Any]
+    source: ItemSource | None = None  # the identifier the item had in the tool it was imported from
 
 
 class NewVersion(BaseModel):

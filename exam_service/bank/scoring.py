@@ -8,11 +8,11 @@ Responses use the authored option ids (delivery maps a candidate's shown labels 
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from exam_service.bank.answers import normalise_text, numeric_matches
 from exam_service.bank.authoring import (
     Item,
     Matching,
@@ -24,6 +24,7 @@ from exam_service.bank.authoring import (
     SingleChoice,
     TrueFalse,
 )
+from exam_service.bank.mapping import item_fraction
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ def fraction_correct(item: Item, response: Any, mr_policy: MultipleResponsePolic
 
     ``mr_policy`` is the blueprint's rule for multiple response items that state none.
     """
+    if isinstance(item, MultipleResponse | Matching | ShortText) and item.mapping is not None:
+        return item_fraction(item, item.mapping, response)
     match item:
         case SingleChoice():
             return 1.0 if response == item.key else 0.0
@@ -87,20 +90,7 @@ def _multiple_response(item: MultipleResponse, response: Any, policy: MultipleRe
 
 
 def _numeric(item: Numeric, response: Any) -> float:
-    if isinstance(response, bool):
-        return 0.0
-    try:
-        value = float(response)
-    except (TypeError, ValueError, OverflowError):
-        return 0.0
-    if not math.isfinite(value):
-        return 0.0
-    return 1.0 if abs(value - item.key) <= item.tolerance + 1e-9 else 0.0
-
-
-def _normalise(text: str, case_sensitive: bool) -> str:
-    text = " ".join(text.split())
-    return text if case_sensitive else text.casefold()
+    return 1.0 if numeric_matches(item.model_dump(), response) else 0.0
 
 
 def _short_text(item: ShortText, response: Any) -> float | None:
@@ -108,8 +98,8 @@ def _short_text(item: ShortText, response: Any) -> float | None:
         return None
     if not isinstance(response, str):
         return 0.0
-    answer = _normalise(response, item.case_sensitive)
-    if any(answer == _normalise(accepted, item.case_sensitive) for accepted in item.accepted):
+    answer = normalise_text(response, item.case_sensitive)
+    if any(answer == normalise_text(accepted, item.case_sensitive) for accepted in item.accepted):
         return 1.0
     flags = 0 if item.case_sensitive else re.IGNORECASE
     if any(re.fullmatch(pattern, answer, flags) for pattern in item.patterns):

@@ -16,7 +16,7 @@ from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exam_service.bank.assembly import AssembledItem, PoolItem, PoolTooSmall, assemble, check_pool
-from exam_service.bank.authoring import Blueprint, Item
+from exam_service.bank.authoring import Blueprint, Item, Retirement, item_payload
 from exam_service.bank.repository import BlueprintRepository, FormRepository, ItemRepository
 from exam_service.core.clock import Clock
 from exam_service.core.errors import BadRequest, Conflict, NotFound
@@ -41,6 +41,7 @@ class ImportReport:
     unchanged: list[str] = field(default_factory=list)
     blueprints_published: list[str] = field(default_factory=list)
     blueprints_unchanged: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
 
     @property
     def published(self) -> int:
@@ -59,7 +60,7 @@ async def publish_item(session: AsyncSession, item: Item, by: Authorship, clock:
     Returns the version and what happened: ``created``, ``new_version`` or ``unchanged``.
     """
     repo = ItemRepository(session)
-    payload = item.model_dump(mode="json")
+    payload = item_payload(item)
     digest = content_hash(payload)
     existing = await repo.get_item(item.id)
     now = clock.now()
@@ -133,9 +134,13 @@ async def import_content(
     by: Authorship,
     clock: Clock,
     progress: Callable[[str], None] | None = None,
+    retired: Iterable[Retirement] = (),
 ) -> ImportReport:
-    """Publishes what changed; the caller's transaction makes it all or nothing."""
+    """Publishes what changed and retires what the bank withdrew; the caller's transaction makes it all or nothing."""
     report = ImportReport()
+    for retirement in retired:
+        if await _retire_latest(session, retirement, by, clock):
+            report.retired.append(retirement.id)
     buckets = {"created": report.created, "new_version": report.new_versions, "unchanged": report.unchanged}
     for item in items:
         _version, outcome = await publish_item(session, item, by, clock)
@@ -149,6 +154,19 @@ async def import_content(
         if progress:
             progress(blueprint.id)
     return report
+
+
+async def _retire_latest(session: AsyncSession, retirement: Retirement, by: Authorship, clock: Clock) -> bool:
+    """Retires the newest version of a withdrawn item, if the database holds it still published."""
+    repo = ItemRepository(session)
+    item = await repo.get_item(retirement.id)
+    latest = await repo.get_version(item.id, item.latest_version) if item else None
+    if latest is None or latest.status is VersionStatus.retired:
+        return False
+    latest.status, latest.retired_at = VersionStatus.retired, clock.now()
+    latest.retired_by = f"{by.author}: {retirement.reason}"[:200]
+    await session.flush()
+    return True
 
 
 async def retire_version(session: AsyncSession, item_id: str, version: int, by: str, clock: Clock) -> ItemVersion:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -11,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exam_service.bank import service as bank_service
+from exam_service.bank.answers import AnswerFormatError, parse_number
 from exam_service.bank.presentation import candidate_view, labels
 from exam_service.core.clock import Clock
 from exam_service.core.errors import Conflict, NotFound, Unprocessable
@@ -154,21 +154,15 @@ def check_shape(payload: dict[str, Any], presentation: dict[str, list[str]], val
         responses = labels("responses", len(presentation["responses"]))
         if not (isinstance(value, dict) and all(p in premises and r in responses for p, r in value.items())):
             raise _bad(f"must map premises {', '.join(premises)} to responses {', '.join(responses)}")
-    if kind == "numeric" and not _number(value):
-        raise _bad("must be a finite number")
+    if kind == "numeric":
+        try:
+            parse_number(payload, value)
+        except AnswerFormatError as exc:
+            raise _bad(str(exc)) from None
     if kind == "short_text" and not (isinstance(value, str) and len(value) <= MAX_TEXT):
         raise _bad(f"must be text of at most {MAX_TEXT} characters")
     if kind == "performance_task":
         _check_files(payload, value)
-
-
-def _number(value: Any) -> bool:
-    if isinstance(value, bool) or not isinstance(value, int | float | str) or len(str(value)) > 40:
-        return False
-    try:
-        return math.isfinite(float(value)) if not isinstance(value, str) else True
-    except OverflowError:
-        return False
 
 
 def _check_files(payload: dict[str, Any], value: Any) -> None:

@@ -68,6 +68,12 @@ def check(payload: dict[str, Any], correction: Correction) -> None:
         raise Unprocessable(
             "a performance task's points come from its grader; override them per sitting instead", field="item"
         )
+    if payload.get("mapping"):
+        raise Unprocessable(
+            "this item is scored by per-value points (an imported qti-mapping); publish a corrected version "
+            "of the item, or override the points per sitting",
+            field="item",
+        )
     problem = _misfit(payload, correction)
     if problem is not None:
         raise Unprocessable(f"value: {problem}", field="value")

@@ -264,15 +264,18 @@ def test_foreign_text_entry_items_score_exactly(tmp_path: Path, base: str, value
     assert score(item, wrong).awarded == 0.0
 
 
-def test_foreign_item_without_metadata_or_bank_id_is_reported(tmp_path: Path) -> None:
+def test_foreign_item_without_metadata_is_reported_and_a_foreign_id_gets_a_bank_id(tmp_path: Path) -> None:
     folder = _write(tmp_path / "other", {"ports.xml": FOREIGN_CHOICE})
     result = qti.import_package(folder)
     assert result.items == []
-    assert result.errors == ["ports.xml: no bank metadata for tier or domain; pass default_tier"]
+    assert result.errors == ["ports.xml: no bank metadata for tier or domain; pass --tier and --domain (qti3 import)"]
     _write(folder, {"ports.xml": FOREIGN_CHOICE.replace("F-SERV-900", "item-17")})
     result = qti.import_package(folder, default_tier="foundation", default_domain="serving")
-    assert len(result.errors) == 1
-    assert result.errors[0].startswith("ports.xml: item identifier 'item-17' is not a bank id")
+    assert result.errors == []
+    [item] = result.items
+    assert item.id == "F-SERV-001"
+    assert item.source is not None
+    assert item.source.identifier == "item-17"
 
 
 def test_foreign_identifiers_are_normalised_consistently(tmp_path: Path) -> None:
@@ -328,7 +331,7 @@ EXTENDED = """<qti-assessment-item xmlns="http://www.imsglobal.org/xsd/imsqtiasi
                 '<qti-response-processing\n      template="https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/match_correct"/>',
                 "<qti-response-processing><qti-response-condition/></qti-response-processing>",
             ),
-            "essay.xml: custom response processing is not recognised",
+            "essay.xml: custom response processing (qti-response-condition) is not supported; use a standard template",
         ),
         (
             FOREIGN_CHOICE.replace("qti-choice-interaction", "qti-hotspot-interaction"),

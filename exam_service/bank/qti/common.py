@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+
+from exam_service.core.errors import BadRequest
 
 QTI_NS = "http://www.imsglobal.org/xsd/imsqtiasi_v3p0"
 CP_NS = "http://www.imsglobal.org/xsd/qti/qtiv3p0/imscp_v1p1"
@@ -21,6 +24,8 @@ SUPPORTED_INTERACTIONS = (
     "qti-match-interaction",
     "qti-text-entry-interaction",
 )
+# scored by map_response_point on where the candidate clicks; the bank has no such delivery
+POINT_INTERACTIONS = ("qti-select-point-interaction", "qti-hotspot-interaction", "qti-position-object-interaction")
 
 
 class QtiUnsupported(ValueError):
@@ -34,6 +39,14 @@ class QtiUnsupported(ValueError):
 
 class Reject(Exception):
     """A file that cannot be imported; the message says why."""
+
+
+class PackageRefused(BadRequest):
+    """A package with at least one file that cannot be imported; nothing of it is imported."""
+
+    def __init__(self, errors: Sequence[str]) -> None:
+        super().__init__(f"{len(errors)} file(s) of the package cannot be imported", errors=list(errors))
+        self.errors = list(errors)
 
 
 def local(element: ET.Element) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 
 from exam_service.bank.authoring import (
     Item,
+    ItemSource,
     Matching,
     MultipleResponse,
     Numeric,
@@ -21,6 +22,7 @@ from exam_service.bank.authoring import (
     SingleChoice,
     TrueFalse,
 )
+from exam_service.bank.mapping import MapEntry, ValueMap
 from exam_service.bank.qti.common import (
     BANK_NS,
     CP_NS,
@@ -90,14 +92,26 @@ def _check_exportable(item: Item) -> None:
             raise QtiUnsupported(item.id, f"field {path} holds a character XML 1.0 cannot carry")
 
 
-def _mapping(decl: ET.Element, entries: Sequence[tuple[str, float]], case_sensitive: bool | None = None) -> None:
-    bounds = {"lower-bound": "0", "upper-bound": "1", "default-value": "0"}
-    mapping = _sub(decl, "qti-mapping", bounds)
-    for key, value in entries:
-        attrs = {"map-key": key, "mapped-value": _num(value) if value else "0"}
-        if case_sensitive is not None:
-            attrs["case-sensitive"] = "true" if case_sensitive else "false"
-        _sub(mapping, "qti-map-entry", attrs)
+def _shares(item: Item, entries: Sequence[tuple[str, float]], case_sensitive: bool = True) -> ValueMap:
+    """The bank's own partial credit as a QTI mapping: shares of the item's points, at most all of them."""
+    scaled = [
+        MapEntry.model_construct(value=k, points=v * item.points, case_sensitive=case_sensitive) for k, v in entries
+    ]
+    return ValueMap.model_construct(entries=scaled, default=0.0, lower_bound=0.0, upper_bound=item.points)
+
+
+def _mapping(decl: ET.Element, value_map: ValueMap) -> None:
+    """``value_map`` as a ``qti-mapping`` (case sensitivity only matters to answer texts)."""
+    bounds = {"lower-bound": value_map.lower_bound, "upper-bound": value_map.upper_bound}
+    attrs = {k: _num(v) for k, v in bounds.items() if v is not None} | {"default-value": _num(value_map.default)}
+    mapping = _sub(decl, "qti-mapping", attrs)
+    for entry in value_map.entries:
+        case = "true" if entry.case_sensitive else "false"
+        _sub(
+            mapping,
+            "qti-map-entry",
+            {"map-key": entry.value, "mapped-value": _num(entry.points), "case-sensitive": case},
+        )
 
 
 def _response(root: ET.Element, item: Item) -> str | None:
@@ -124,20 +138,21 @@ def _response(root: ET.Element, item: Item) -> str | None:
         case MultipleResponse():
             values = list(item.key)
             # an item that leaves its policy to the blueprint is written all-or-nothing: QTI cannot defer it
-            if item.scoring == "partial":
+            if item.mapping is not None or item.scoring == "partial":
                 share = 1 / len(item.key)
                 entries = [(o.id, share if o.id in item.key else -item.penalty) for o in item.options]
-                _mapping(decl, entries)
+                _mapping(decl, item.mapping or _shares(item, entries))
                 template = MAP_RESPONSE
         case Ordering():
             values = [o.id for o in item.options]
         case Matching():
             values = [f"{p} {r}" for p, r in item.key.items()]
-            _mapping(decl, [(v, 1 / len(values)) for v in values])
+            _mapping(decl, item.mapping or _shares(item, [(v, 1 / len(values)) for v in values]))
             template = MAP_RESPONSE
         case ShortText():
             values = [item.accepted[0]]
-            _mapping(decl, [(a, 1.0) for a in item.accepted], item.case_sensitive)
+            shares = _shares(item, [(a, 1.0) for a in item.accepted], item.case_sensitive)
+            _mapping(decl, item.mapping or shares)
             template = MAP_RESPONSE
         case Numeric():
             values = [_num(item.key)]
@@ -234,10 +249,24 @@ def _add_resource(resources: ET.Element, item: Item, href: str) -> None:
     """Lists ``href`` in the manifest with the bank metadata QTI has no place for."""
     resource = _sub(resources, "resource", {"identifier": item.id, "type": ITEM_RESOURCE, "href": href})
     bank = {"xmlns": BANK_NS, "tier": item.tier, "domain": item.domain, "difficulty": item.difficulty}
+    if isinstance(item, MultipleResponse | Matching | ShortText) and item.mapping is not None:
+        bank["scoring"] = "mapping"  # kept as the item's mapping even where a plain scoring rule would do
+    if isinstance(item, Numeric):  # how the bank reads a typed number; a QTI engine takes a plain float
+        bank |= {"prefix": item.prefix} if item.prefix is not None else {}
+        bank |= {"decimals": str(item.decimals)} if item.decimals is not None else {}
     extension = _sub(_sub(resource, "metadata"), "item", bank)
     for track in item.tracks:
         _sub(extension, "track", text=track)
+    for alias in item.unit_aliases if isinstance(item, Numeric) else []:
+        _sub(extension, "unit-alias", text=alias)
+    if item.source is not None:
+        _sub(extension, "source", _source_attributes(item.source))
     _sub(resource, "file", {"href": href})
+
+
+def _source_attributes(source: ItemSource) -> dict[str, str]:
+    attrs = {"format": source.format, "identifier": source.identifier}
+    return attrs | ({"tool": source.tool} if source.tool is not None else {})
 
 
 def export_package(items: Sequence[Item], folder: Path) -> ExportReport:

@@ -12,16 +12,30 @@ from urllib.parse import unquote
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from exam_service.bank.authoring import Difficulty, Item, Tier
-from exam_service.bank.qti.common import BANK_NS, ITEM_RESOURCE, MANIFEST, MAX_ENTRIES, MAX_PACKAGE_BYTES, Reject, local
-from exam_service.bank.qti.importer import import_item
+from exam_service.bank.qti.common import (
+    BANK_NS,
+    ITEM_RESOURCE,
+    MANIFEST,
+    MAX_ENTRIES,
+    MAX_PACKAGE_BYTES,
+    PackageRefused,
+    Reject,
+    local,
+)
+from exam_service.bank.qti.ids import IdAllocator, KnownIds, is_bank_id, known_ids
+from exam_service.bank.qti.importer import Origin, import_item
+from exam_service.bank.repository import ItemRepository
+from exam_service.core.errors import Conflict
 
 
 @dataclass
 class ImportResult:
     items: list[Item] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # "<file>: <what is wrong>"
+    assigned: dict[str, str] = field(default_factory=dict)  # a bank id first given here -> the source identifier
 
 
 _XML_ERRORS = (ET.ParseError, DefusedXmlException)
@@ -91,10 +105,37 @@ def _read_package(path: Path) -> dict[str, bytes]:
     raise Reject("no such file or folder")
 
 
-def _manifest_entries(name: str, data: bytes, result: ImportResult) -> list[tuple[str, dict[str, Any]]]:
+@dataclass(frozen=True)
+class _Listed:
+    """An item file of the package, with what our manifest says of it."""
+
+    name: str
+    meta: dict[str, Any] = field(default_factory=dict)  # the bank fields our manifest carries
+    ours: bool = False
+    mapped: bool = False
+
+
+def _listed(resource: ET.Element, target: str) -> _Listed:
+    """The resource's item file, with the bank fields of our extension if it has one."""
+    extension = next(resource.iter(f"{{{BANK_NS}}}item"), None)
+    if extension is None:
+        return _Listed(target)
+    meta: dict[str, Any] = {k: v for k in ("tier", "domain", "difficulty", "prefix") if (v := extension.get(k))}
+    meta |= {"decimals": extension.get("decimals")} if extension.get("decimals") else {}
+    tracks = [t.text or "" for t in extension.iter(f"{{{BANK_NS}}}track")]
+    meta |= {"tracks": tracks} if tracks else {}
+    aliases = [a.text or "" for a in extension.iter(f"{{{BANK_NS}}}unit-alias")]
+    meta |= {"unit_aliases": aliases} if aliases else {}
+    source = next(extension.iter(f"{{{BANK_NS}}}source"), None)
+    if source is not None:
+        meta["source"] = {k: v for k in ("format", "identifier", "tool") if (v := source.get(k)) is not None}
+    return _Listed(target, meta, ours=True, mapped=extension.get("scoring") == "mapping")
+
+
+def _manifest_entries(name: str, data: bytes, result: ImportResult) -> list[_Listed]:
     """The item files a manifest lists, with the bank metadata it carries for each."""
     base = PurePosixPath(name).parent
-    entries: list[tuple[str, dict[str, Any]]] = []
+    entries: list[_Listed] = []
     for resource in _parse(data).iter():
         if resource.tag.rpartition("}")[2] != "resource":
             continue
@@ -110,14 +151,56 @@ def _manifest_entries(name: str, data: bytes, result: ImportResult) -> list[tupl
         if target is None:
             result.errors.append(f"{name}: resource href {href!r} leaves the package; refused")
             continue
-        meta: dict[str, Any] = {}
-        extension = next(resource.iter(f"{{{BANK_NS}}}item"), None)
-        if extension is not None:
-            meta = {k: v for k in ("tier", "domain", "difficulty") if (v := extension.get(k))}
-            tracks = [t.text or "" for t in extension.iter(f"{{{BANK_NS}}}track")]
-            meta |= {"tracks": tracks} if tracks else {}
-        entries.append((target, meta))
+        entries.append(_listed(resource, target))
     return entries
+
+
+def _read_items(files: dict[str, bytes], entries: list[_Listed], listed: bool, result: ImportResult) -> list[_Parsed]:
+    """The well-formed QTI 3 items among the entries; the rest are reported."""
+    parsed: list[_Parsed] = []
+    for entry in entries:
+        if entry.name not in files:
+            result.errors.append(f"{entry.name}: listed in the manifest but not in the package")
+            continue
+        try:
+            root = _parse(files[entry.name])
+        except _XML_ERRORS as exc:
+            result.errors.append(f"{entry.name}: not well-formed XML ({exc})")
+            continue
+        tag = local(root)
+        if tag == "qti-assessment-item":
+            parsed.append(_Parsed(entry, root))
+        elif tag.endswith("assessmentItem"):
+            result.errors.append(f"{entry.name}: a QTI 2.x item; only QTI 3.0 items are supported")
+        elif listed:
+            result.errors.append(f"{entry.name}: the root is {tag}, not qti-assessment-item")
+    return parsed
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    entry: _Listed
+    root: ET.Element
+
+    @property
+    def identifier(self) -> str:
+        return (self.root.get("identifier") or "").strip()
+
+
+def _origin(parsed: _Parsed, merged: dict[str, Any], ids: IdAllocator, result: ImportResult) -> Origin:
+    """The item's bank id; another tool's identifier gets one and is kept as the item's source."""
+    ident = parsed.identifier
+    if is_bank_id(ident):
+        return Origin(ident, ours=parsed.entry.ours, mapped=parsed.entry.mapped)
+    if not ident:
+        raise Reject("the item has no identifier")
+    earlier = ids.known(ident)
+    item_id = ids.bank_id(ident, str(merged["tier"]), str(merged["domain"]))
+    if earlier is None:
+        result.assigned[item_id] = ident
+    tool = (parsed.root.get("tool-name") or "").strip()
+    source = {"format": "qti3", "identifier": ident} | ({"tool": tool} if tool else {})
+    return Origin(item_id, source, parsed.entry.ours, parsed.entry.mapped)
 
 
 def import_package(
@@ -127,12 +210,16 @@ def import_package(
     default_domain: str | None = None,
     default_tracks: Sequence[str] | None = None,
     default_difficulty: Difficulty | str = "medium",
+    known: KnownIds | None = None,
 ) -> ImportResult:
-    """Reads a QTI 3.0 package (folder, .zip or one item file) into bank items.
+    """Reads a QTI 3.0 package (folder, .zip or one item file) into bank items, all or nothing.
 
     Metadata comes from our manifest extension, else from the defaults; ``default_tracks``
-    falls back to the certification's own track, ``AIOps/MLOps``. Nothing is invented for a
-    missing tier, domain or a non-bank identifier: those files are reported in ``errors``.
+    falls back to the certification's own track, ``AIOps/MLOps``. An item whose identifier is
+    not a bank id gets the next free id of its tier and domain (after the highest in ``known``,
+    the database, and in the package), or the id an earlier import gave it (``known.by_source``).
+    Nothing is invented for a missing tier or domain. Every file that cannot be imported is
+    reported in ``errors``, and then no item is returned.
     """
     result = ImportResult()
     try:
@@ -145,7 +232,7 @@ def import_package(
     defaults |= {"tier": str(default_tier)} if default_tier else {}
     defaults |= {"domain": default_domain} if default_domain else {}
     manifests = sorted((n for n in files if PurePosixPath(n).name == MANIFEST), key=len)
-    entries: list[tuple[str, dict[str, Any]]]
+    entries: list[_Listed]
     if manifests:
         try:
             entries = _manifest_entries(manifests[0], files[manifests[0]], result)
@@ -153,36 +240,56 @@ def import_package(
             result.errors.append(f"{manifests[0]}: not a well-formed manifest ({exc})")
             return result
     else:
-        entries = [(n, {}) for n in sorted(files)]
-    seen: set[str] = set()
-    for name, meta in entries:
-        if name not in files:
-            result.errors.append(f"{name}: listed in the manifest but not in the package")
-            continue
-        try:
-            root = _parse(files[name])
-        except _XML_ERRORS as exc:
-            result.errors.append(f"{name}: not well-formed XML ({exc})")
-            continue
-        tag = local(root)
-        if tag != "qti-assessment-item":
-            if tag.endswith("assessmentItem"):
-                result.errors.append(f"{name}: a QTI 2.x item; only QTI 3.0 items are supported")
-            elif manifests:
-                result.errors.append(f"{name}: the root is {tag}, not qti-assessment-item")
-            continue
-        merged = defaults | meta
+        entries = [_Listed(n) for n in sorted(files)]
+    parsed = _read_items(files, entries, bool(manifests), result)
+    ids = IdAllocator(known or KnownIds(), [p.identifier for p in parsed])
+    seen: dict[str, str] = {}  # bank id or source identifier -> the file that holds it
+    for item in parsed:
+        name = item.entry.name
+        merged = defaults | item.entry.meta
         missing = [k for k in ("tier", "domain") if k not in merged]
         try:
             if missing:
-                raise Reject(f"no bank metadata for {' or '.join(missing)}; pass default_{missing[0]}")
-            item = import_item(name, root, merged)
+                options = " and ".join(f"--{k}" for k in missing)
+                raise Reject(f"no bank metadata for {' or '.join(missing)}; pass {options} (qti3 import)")
+            if item.identifier in seen:
+                raise Reject(f"item identifier {item.identifier!r} is also used by {seen[item.identifier]}")
+            seen[item.identifier] = name
+            imported = import_item(name, item.root, merged, _origin(item, merged, ids, result))
         except Reject as exc:
             result.errors.append(f"{name}: {exc}")
             continue
-        if item.id in seen:
-            result.errors.append(f"{name}: duplicate item id {item.id}")
+        if imported.id in seen and seen[imported.id] != name:
+            result.errors.append(f"{name}: duplicate item id {imported.id} (also {seen[imported.id]})")
             continue
-        seen.add(item.id)
-        result.items.append(item)
+        seen[imported.id] = name
+        result.items.append(imported)
+    if result.errors:
+        result.items, result.assigned = [], {}
     return result
+
+
+async def import_for_bank(
+    session: AsyncSession,
+    path: Path,
+    *,
+    default_tier: Tier | str | None = None,
+    default_domain: str | None = None,
+    default_tracks: Sequence[str] | None = None,
+) -> list[Item]:
+    """The package's items, with the ids the database gives them; raises ``PackageRefused``.
+
+    Run in the transaction that publishes the items: an id given here that another import took
+    in the meantime is refused rather than published as a new version of someone else's item.
+    """
+    known = await known_ids(session)
+    result = import_package(
+        path, default_tier=default_tier, default_domain=default_domain, default_tracks=default_tracks, known=known
+    )
+    if result.errors:
+        raise PackageRefused(result.errors)
+    repo = ItemRepository(session)
+    for item_id, identifier in result.assigned.items():
+        if await repo.get_item(item_id) is not None:
+            raise Conflict(f"{item_id}, given to {identifier!r}, was taken by another import; import again", field="id")
+    return result.items

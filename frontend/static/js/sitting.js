@@ -131,6 +131,7 @@ async function send(position) {
     keep("pending", pending);
     revisions[position] = Math.max(revisions[position] || 0, result.stored_revision, pending[position]?.revision || 0);
     again = Boolean(pending[position]); // a newer answer arrived while this one was in flight
+    showInputError(position, "");
     if (!ours && !again) {
       markState(position, "failed", "not saved: another window saved a newer answer; reload to see it");
     } else {
@@ -141,7 +142,11 @@ async function send(position) {
   } catch (error) {
     if (error instanceof Api.ApiError) {
       markState(position, "failed", `not saved: ${error.message}`);
-      if (error.status === 422) { delete pending[position]; keep("pending", pending); }
+      if (error.status === 422) {
+        delete pending[position];
+        keep("pending", pending);
+        showInputError(position, error.message.replace(/^value: /, ""));
+      }
       if (error.status === 409) await refresh();
     } else {
       setConnection(false);
@@ -214,11 +219,23 @@ function choiceInputs(entry, multiple) {
 }
 
 function textInput(entry) {
-  const input = el("input", { type: "text", value: entry.answer ?? "", inputMode: entry.item.type === "numeric" ? "decimal" : "text" });
-  const save = debounce(() => record(entry.position, input.value.trim() === "" ? null : input.value.trim()), 600);
+  const position = entry.position;
+  const input = el("input", { type: "text", id: `answer-q${position}`, value: entry.answer ?? "", inputMode: entry.item.type === "numeric" ? "decimal" : "text" });
+  const hint = el("span", { className: "accepts", id: `accepts-q${position}`, textContent: entry.item.accepts || "" });
+  const error = el("span", { className: "input-error", id: `error-q${position}`, role: "alert" });
+  input.setAttribute("aria-describedby", `${hint.id} ${error.id}`);
+  const save = debounce(() => record(position, input.value.trim() === "" ? null : input.value.trim()), 600);
   input.addEventListener("input", save);
+  const prefix = entry.item.prefix ? el("span", { textContent: `${entry.item.prefix} ` }) : "";
   const unit = entry.item.unit ? el("span", { textContent: ` ${entry.item.unit}` }) : "";
-  return el("label", {}, input, unit);
+  return el("div", { className: "typed-answer" }, el("label", {}, prefix, input, unit), hint, error);
+}
+
+function showInputError(position, message) {
+  const node = document.getElementById(`error-q${position}`);
+  if (!node) return;
+  node.textContent = message;
+  document.getElementById(`answer-q${position}`)?.setAttribute("aria-invalid", message ? "true" : "false");
 }
 
 function orderingInput(entry) {

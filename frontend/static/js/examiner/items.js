@@ -20,6 +20,13 @@ const TYPES = {
 
 export function itemName(item) { return `${item.item_id} v${item.version}`; }
 
+// An item imported from another tool keeps the identifier it had there.
+function sourceNote(payload) {
+  const source = payload && payload.source;
+  if (!source || !source.identifier) return null;
+  return el("small", { className: "muted item-source", textContent: ` from ${source.tool || source.format}: ${source.identifier}` });
+}
+
 function points(item) {
   if (item.pending) return el("span", { className: "pending", textContent: `Pending (of ${number(item.maximum)})` });
   return el("span", { textContent: `${number(item.awarded)} of ${number(item.maximum)}` });
@@ -64,7 +71,7 @@ export function renderItems(body, items, { onOverride, canOverride }) {
     dataset: { position: item.position, itemId: item.item_id, type: item.type, source: item.source },
   },
   el("td", { className: "num", textContent: String(item.position) }),
-  el("th", { scope: "row", className: "item-name", textContent: itemName(item) }),
+  el("th", { scope: "row", className: "item-name" }, itemName(item), sourceNote(item.item)),
   el("td", { textContent: TYPES[item.type] || item.type }),
   el("td", { className: "stem-cell" }, stemNode(item.stem)),
   el("td", { className: "answer" }, answerNode(item.item, item.answer)),
