@@ -1,8 +1,7 @@
-"""Nightly retraining DAG with classic operators (Airflow 2.4+ import paths)."""
+"""Nightly retraining DAG with classic operators (Airflow 3 import paths)."""
 import pendulum
-from airflow import DAG
-from airflow.models.baseoperator import chain
-from airflow.operators.python import PythonOperator
+from airflow.providers.standard.operators.python import PythonOperator
+from airflow.sdk import DAG, chain
 
 from pipeline import evaluate_model, extract_partition, train_model, validate_partition
 
