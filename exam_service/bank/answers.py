@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 MAX_NUMERIC_CHARS = 60
+MAX_MAGNITUDE = Decimal(10) ** 15
 
 _NUMBER = re.compile(
     r"""
@@ -71,10 +72,7 @@ def parse_number(payload: Mapping[str, Any], answer: Any) -> Decimal:
     if isinstance(answer, bool) or not isinstance(answer, int | float | str):
         raise AnswerFormatError("Type a number.")
     if not isinstance(answer, str):
-        value = Decimal(str(answer)) if isinstance(answer, float) else Decimal(answer)
-        if not value.is_finite():
-            raise AnswerFormatError("Type a finite number.")
-        return value
+        return _bounded(Decimal(str(answer)) if isinstance(answer, float) else Decimal(answer))
     if len(answer) > MAX_NUMERIC_CHARS:
         raise AnswerFormatError(f"Type at most {MAX_NUMERIC_CHARS} characters: a number and its unit.")
     text = _spaces(answer).replace("\u2212", "-")
@@ -98,13 +96,18 @@ def parse_number(payload: Mapping[str, Any], answer: Any) -> Decimal:
             unit = payload.get("unit")
             wanted = f"this question takes {unit}" if unit else "this question takes a plain number"
             raise AnswerFormatError(f"{rest!r} is not accepted after the number ({wanted}). {numeric_hint(payload)}")
+    if sign and match["sign"]:
+        raise AnswerFormatError(f"Type one sign at most. {numeric_hint(payload)}")
     digits = re.sub(r"[,\s\u00a0\u202f\u2009]", "", match["body"])
     try:
-        value = Decimal((match["sign"] or sign or "") + digits)
+        return _bounded(Decimal((match["sign"] or sign or "") + digits))
     except InvalidOperation:
         raise AnswerFormatError(f"Type the answer in digits. {numeric_hint(payload)}") from None
-    if not value.is_finite() or abs(value) > Decimal("1e15"):
-        raise AnswerFormatError("Type a number below a million billion.")
+
+
+def _bounded(value: Decimal) -> Decimal:
+    if not value.is_finite() or abs(value) > MAX_MAGNITUDE:
+        raise AnswerFormatError("Type a finite number below a million billion.")
     return value
 
 

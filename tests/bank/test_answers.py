@@ -117,10 +117,13 @@ def test_numbers_are_read_as_written(item: dict[str, Any], typed: str, value: De
         (numeric(), "75%", "plain number"),
         (numeric(unit="GB"), "11.6 MB", "takes GB"),
         (numeric(), "1e400", "million billion"),
+        (numeric(), "--5", "one sign"),
+        (numeric(prefix="$"), "-$-5", "one sign"),
+        (numeric(), 1e300, "million billion"),
         (numeric(), "9" * 61, "at most 60"),
     ],
 )
-def test_unreadable_numbers_say_what_to_type(item: dict[str, Any], typed: str, says: str) -> None:
+def test_unreadable_numbers_say_what_to_type(item: dict[str, Any], typed: object, says: str) -> None:
     with pytest.raises(AnswerFormatError) as raised:
         parse_number(item, typed)
     assert says in str(raised.value)
