@@ -24,6 +24,7 @@ from exam_service.bank.authoring import (
     Difficulty,
     Item,
     MultipleResponse,
+    PerformanceTask,
     ShortText,
     SingleChoice,
     Tier,
@@ -284,6 +285,34 @@ def _pools(items: list[Item], blueprints: Sequence[Blueprint], report: LintRepor
         )
 
 
+def _task_minutes(items: Sequence[Item], blueprints: Sequence[Blueprint], report: LintReport) -> None:
+    """Tasks whose estimated minutes fit no set of tasks the minutes quota allows: in no form."""
+    for blueprint in blueprints:
+        for section in blueprint.sections:
+            if section.task_minutes is None:
+                continue
+            low = section.task_minutes.target - section.task_minutes.tolerance
+            high = section.task_minutes.target + section.task_minutes.tolerance
+            count = sum(q.count for q in section.quotas)
+            minutes = {
+                i.id: i.estimated_minutes for i in items if isinstance(i, PerformanceTask) and i.tier is blueprint.tier
+            }
+            usable = {
+                task_id
+                for combination in itertools.combinations(sorted(minutes), count)
+                if low <= sum(minutes[t] for t in combination) <= high
+                for task_id in combination
+            }
+            idle = sorted(set(minutes) - usable)
+            report.add(
+                f"tasks outside the minutes quota, {blueprint.id}",
+                f"{len(idle)} of {len(minutes)} tasks" + (f": {', '.join(idle)}" if idle else ""),
+                "reported",
+                True,
+                idle,
+            )
+
+
 def lint(items: Sequence[Item], blueprints: Sequence[Blueprint] = ()) -> LintReport:
     """Every rule over ``items`` (theory items; tasks are only counted)."""
     report = LintReport()
@@ -315,4 +344,5 @@ def lint(items: Sequence[Item], blueprints: Sequence[Blueprint] = ()) -> LintRep
     )
     _difficulty(list(theory), report)
     _pools(list(theory), blueprints, report)
+    _task_minutes(items, blueprints, report)
     return report
