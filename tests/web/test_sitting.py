@@ -69,6 +69,19 @@ def test_candidate_answers_reloads_goes_offline_and_submits(server: Server, tmp_
         assert stored[int(card_id[1:])] is not None
         assert stored[int(second_id[1:])] is not None
 
+        # a number typed in words is refused beside the input, and nothing is stored for it
+        numeric = page.locator(".question", has=page.locator("input[inputmode=decimal]")).first
+        numeric_id = numeric.get_attribute("id")
+        expect(numeric.locator(".accepts")).to_contain_text("A number in digits")
+        numeric.locator("input[inputmode=decimal]").fill("about four")
+        expect(numeric.locator(".input-error")).to_contain_text("Type the answer in digits")
+        assert numeric.locator("input[inputmode=decimal]").get_attribute("aria-invalid") == "true"
+        assert _api_form(server.base, attempt)["items"][int(numeric_id[1:]) - 1]["answer"] is None
+        numeric.locator("input[inputmode=decimal]").fill("1,500")
+        page.wait_for_selector(f"#{numeric_id} .state.saved")
+        expect(numeric.locator(".input-error")).to_be_empty()
+        assert _api_form(server.base, attempt)["items"][int(numeric_id[1:]) - 1]["answer"] == "1,500"
+
         page.on("dialog", lambda dialog: dialog.accept())
         page.click("#submit")
         page.wait_for_selector("#finished:not([hidden])")
