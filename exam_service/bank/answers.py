@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Any
 
 MAX_NUMERIC_CHARS = 60
-MAX_MAGNITUDE = Decimal(10) ** 15
+MAX_DIGITS = 15  # numbers below 10**15, down to 10**-15
 
 _NUMBER = re.compile(
     r"""
@@ -75,6 +75,8 @@ def parse_number(payload: Mapping[str, Any], answer: Any) -> Decimal:
         return _bounded(Decimal(str(answer)) if isinstance(answer, float) else Decimal(answer))
     if len(answer) > MAX_NUMERIC_CHARS:
         raise AnswerFormatError(f"Type at most {MAX_NUMERIC_CHARS} characters: a number and its unit.")
+    if any(unicodedata.category(c) == "No" for c in answer):  # superscripts, fractions, circled digits
+        raise AnswerFormatError(f"Type plain digits (no superscripts or fractions). {numeric_hint(payload)}")
     text = _spaces(answer).replace("\u2212", "-")
     prefix = payload.get("prefix")
     sign = ""
@@ -106,8 +108,11 @@ def parse_number(payload: Mapping[str, Any], answer: Any) -> Decimal:
 
 
 def _bounded(value: Decimal) -> Decimal:
-    if not value.is_finite() or abs(value) > MAX_MAGNITUDE:
+    # adjusted() is the exponent of the leading digit: judged before any arithmetic, which could overflow
+    if not value.is_finite() or (value and value.adjusted() >= MAX_DIGITS):
         raise AnswerFormatError("Type a finite number below a million billion.")
+    if value and value.adjusted() < -MAX_DIGITS:
+        return Decimal(0)  # smaller than any precision an item asks for
     return value
 
 
@@ -120,10 +125,12 @@ def numeric_matches(payload: Mapping[str, Any], answer: Any) -> bool:
     key = Decimal(str(payload["key"]))
     tolerance = Decimal(str(payload.get("tolerance") or 0))
     decimals = payload.get("decimals")
-    if decimals is not None:
-        step = Decimal(1).scaleb(-int(decimals))
-        value, key = value.quantize(step, ROUND_HALF_UP), key.quantize(step, ROUND_HALF_UP)
-    return abs(value - key) <= tolerance + Decimal("1e-9")
+    with localcontext() as exact:
+        exact.prec = 2 * MAX_DIGITS + 10  # every answer and key the bank accepts, without rounding
+        if decimals is not None:
+            step = Decimal(1).scaleb(-int(decimals))
+            value, key = value.quantize(step, ROUND_HALF_UP), key.quantize(step, ROUND_HALF_UP)
+        return abs(value - key) <= tolerance + Decimal("1e-9")
 
 
 def normalise_text(text: str, case_sensitive: bool = False) -> str:

@@ -8,7 +8,6 @@ Validation errors name the file, the line and the field at fault.
 from __future__ import annotations
 
 import enum
-import math
 import re
 from typing import Annotated, Any, Literal
 
@@ -193,7 +192,7 @@ class ItemBase(_Strict):
     stem: Annotated[str, Field(min_length=10, max_length=8000)]
     rationale: Annotated[str, Field(min_length=20)]
     references: Annotated[list[str], Field(min_length=1)]
-    points: Annotated[float, Field(gt=0, le=100)] = 1.0
+    points: Annotated[float, Field(ge=0.01, le=100, allow_inf_nan=False)] = 1.0
     source: ItemSource | None = None
 
     @model_validator(mode="after")
@@ -260,8 +259,8 @@ class Numeric(ItemBase):
     """A number typed by the candidate; see ``exam_service.bank.answers`` for what a typed answer may hold."""
 
     type: Literal["numeric"]
-    key: float
-    tolerance: Annotated[float, Field(ge=0)] = 0.0
+    key: Annotated[float, Field(allow_inf_nan=False, gt=-1e15, lt=1e15)]  # what a typed answer can reach
+    tolerance: Annotated[float, Field(ge=0, allow_inf_nan=False, lt=1e15)] = 0.0
     # shown after the input and accepted after the number ("11.6 GB"); "%" also accepts "percent"
     unit: Annotated[str, Field(pattern=UNIT)] | None = None
     # other spellings of the unit accepted after the number ("gigabytes")
@@ -273,8 +272,6 @@ class Numeric(ItemBase):
 
     @model_validator(mode="after")
     def _key_finite(self) -> Numeric:
-        if not math.isfinite(self.key):
-            raise fail("key", "the key must be a finite number")
         if self.unit_aliases and not self.unit:
             raise fail("unit_aliases", "unit_aliases need a unit")
         return self
