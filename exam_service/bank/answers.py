@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Any
 
+import regex
+
 MAX_NUMERIC_CHARS = 60
 MAX_DIGITS = 15  # numbers below 10**15, down to 10**-15
 
@@ -140,3 +142,34 @@ def normalise_text(text: str, case_sensitive: bool = False) -> str:
         text = text[1:-1].strip()
     text = text.rstrip(_TRAILING_PUNCTUATION + " ")
     return text if case_sensitive else text.casefold()
+
+
+# Short-text patterns are authored regular expressions matched against candidates' text: matched
+# with a time limit, and refused when written if they match nothing typed or backtrack badly.
+PATTERN_SECONDS = 0.05
+_PROBES = [unit * 40 + end for unit in ("a", "a ", "1", " ", "-", "_", ".", "ab", "a-") for end in ("!", "\x00")]
+
+
+def pattern_problem(pattern: str) -> str | None:
+    """Why an authored pattern cannot be used, or ``None``."""
+    try:
+        compiled = regex.compile(pattern, regex.IGNORECASE | regex.VERSION0)
+    except regex.error as exc:
+        return f"invalid pattern {pattern!r}: {exc}"
+    if compiled.fullmatch("") is not None:
+        return f"pattern {pattern!r} matches an empty answer"
+    for probe in _PROBES:
+        try:
+            compiled.fullmatch(probe, timeout=PATTERN_SECONDS)
+        except TimeoutError:
+            return f"pattern {pattern!r} backtracks for too long on some answers (nested repetition?)"
+    return None
+
+
+def pattern_matches(pattern: str, answer: str, case_sensitive: bool) -> bool | None:
+    """Whether the normalised answer matches; ``None`` when the pattern ran out of time."""
+    flags = regex.VERSION0 | (0 if case_sensitive else regex.IGNORECASE)
+    try:
+        return regex.fullmatch(pattern, answer, flags, timeout=PATTERN_SECONDS) is not None
+    except TimeoutError:
+        return None

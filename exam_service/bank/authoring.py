@@ -8,11 +8,11 @@ Validation errors name the file, the line and the field at fault.
 from __future__ import annotations
 
 import enum
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from exam_service.bank.answers import normalise_text, pattern_problem
 from exam_service.bank.mapping import ValueMap, check_choice_mapping, check_pair_mapping, check_text_mapping
 
 ITEM_ID = r"^[A-Z]{1,3}-[A-Z0-9]{2,12}-[0-9]{3}$"
@@ -323,11 +323,13 @@ class ShortText(ItemBase):
     def _some_rule(self) -> ShortText:
         if not self.manual and not (self.accepted or self.patterns):
             raise fail("accepted", "short_text needs accepted answers, patterns, or manual: true")
+        for answer in self.accepted:
+            if not normalise_text(answer):
+                raise fail("accepted", f"accepted answer {answer!r} is empty once spaces and punctuation go")
         for pattern in self.patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise fail("patterns", f"invalid pattern {pattern!r}: {exc}") from exc
+            problem = pattern_problem(pattern)
+            if problem:
+                raise fail("patterns", problem)
         check_text_mapping(self.mapping, self.accepted, self.patterns, self.manual, self.case_sensitive)
         return self
 

@@ -30,6 +30,7 @@ from exam_service.bank.authoring import (
     Tier,
     TrueFalse,
 )
+from exam_service.bank.scoring import fraction_correct
 
 # thresholds (documented in question_bank/FORMAT.md)
 LONGEST_KEY_MAX = 0.35  # single choice: share of items whose key is the longest option
@@ -143,6 +144,16 @@ def _multiple_response(items: list[MultipleResponse], report: LintReport) -> Non
         f"no count > {MR_KEY_COUNT_MAX:.0%}; >= {MR_KEY_COUNTS_MIN} counts in 20+ items",
         n < 10 or spread_ok,
     )
+
+
+def _select_all(items: list[MultipleResponse], report: LintReport) -> None:
+    """Items on which choosing every option earns marks: a candidate gains without knowing anything."""
+    paid = [
+        i.id
+        for i in items
+        if len(i.key) < len(i.options) and (fraction_correct(i, [o.id for o in i.options], "partial") or 0) > 0
+    ]
+    report.add("multiple response: choosing every option earns marks", f"{len(paid)} items", "0", not paid, paid)
 
 
 def _true_false(items: list[TrueFalse], report: LintReport) -> None:
@@ -322,6 +333,7 @@ def lint(items: Sequence[Item], blueprints: Sequence[Blueprint] = ()) -> LintRep
     multiple = [i for i in theory if isinstance(i, MultipleResponse)]
     _single_choice(single, report)
     _multiple_response(multiple, report)
+    _select_all(multiple, report)
     _true_false([i for i in theory if isinstance(i, TrueFalse)], report)
     _absolute_words([*single, *multiple], report)
     giveaways = [i.id for i in theory if stem_gives_key(i)]

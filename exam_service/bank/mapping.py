@@ -41,6 +41,12 @@ class MapEntry(BaseModel):
     case_sensitive: bool = False  # answer texts only; ids and pairs are always compared exactly
 
 
+def _same(a: MapEntry, b: MapEntry) -> bool:
+    """Whether one response could take both entries' points: they are equal as an answer is compared."""
+    exact = a.case_sensitive and b.case_sensitive
+    return normalise_text(a.value, exact) == normalise_text(b.value, exact)
+
+
 class ValueMap(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -55,10 +61,14 @@ class ValueMap(BaseModel):
             raise _fail("upper_bound", f"upper_bound {self.upper_bound:g} is below lower_bound {self.lower_bound:g}")
         if self.upper_bound is not None and self.upper_bound <= 0:
             raise _fail("upper_bound", f"upper_bound {self.upper_bound:g} leaves no response any points")
-        values = [e.value for e in self.entries]
-        twice = next((v for i, v in enumerate(values) if v in values[:i]), None)
-        if twice is not None:
-            raise _fail("entries", f"value {twice!r} is mapped twice")
+        seen: list[MapEntry] = []
+        for entry in self.entries:
+            if not normalise_text(entry.value):
+                raise _fail("entries", f"value {entry.value!r} is empty once spaces and punctuation go")
+            twice = next((other for other in seen if _same(other, entry)), None)
+            if twice is not None:
+                raise _fail("entries", f"value {entry.value!r} is mapped twice (as {twice.value!r})")
+            seen.append(entry)
         negative = self.default < 0 or any(e.points < 0 for e in self.entries)
         if negative and (self.lower_bound is None or self.lower_bound < 0):
             raise _fail(

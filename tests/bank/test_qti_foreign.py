@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from exam_service.bank import qti
 from exam_service.bank import service as bank_service
 from exam_service.bank.authoring import Item, Tier
+from exam_service.bank.lint import lint
 from exam_service.bank.loader import load_path
 from exam_service.bank.mapping import ValueMap
 from exam_service.bank.qti.ids import DOMAIN_CODES, TIER_LETTERS
@@ -121,10 +122,15 @@ def test_tao_map_response_written_out_as_rules_is_recognised(tmp_path: Path) -> 
     item = _one(tmp_path, "tao_multiple.xml")
     assert item.type == "multiple_response"
     # choice_1 and choice_3 are worth 1 each and nothing else is mapped (default 0): no MAXSCORE,
-    # so the item is worth the best total, 1 + 1 = 2; that is the bank's own partial scoring
-    assert (item.points, item.scoring, item.penalty, item.mapping) == (2.0, "partial", 0.0, None)
+    # so the item is worth the best total, 1 + 1 = 2. Wrong choices cost nothing, which the bank's
+    # own partial scoring never allows, so the mapping is kept and scores as QTI says
+    assert (item.points, item.scoring, item.penalty) == (2.0, None, 0.0)
+    assert item.mapping is not None
     responses = [["choice_1", "choice_3"], ["choice_1"], ["choice_1", "choice_2"], ["choice_2", "choice_4"], []]
     assert _awarded(item, responses) == [2.0, 1.0, 1.0, 0.0, 0.0]
+    every = ["choice_1", "choice_2", "choice_3", "choice_4"]
+    assert _awarded(item, [every]) == [2.0]  # as its author meant; the bank lint flags such an item
+    assert not lint([item]).ok
 
 
 def test_learnosity_weights_default_and_bounds_score_as_qti_says(tmp_path: Path) -> None:

@@ -33,6 +33,7 @@ from exam_service.bank.qti.common import (
     QTI_NS,
     QtiUnsupported,
 )
+from exam_service.bank.scoring import partial_deduction
 
 _XSI = "{http://www.w3.org/2001/XMLSchema-instance}schemaLocation"
 _SCHEMA = "https://purl.imsglobal.org/spec/qti/v3p0/schema/xsd/imsqti_asiv3p0_v1p0.xsd"
@@ -140,7 +141,8 @@ def _response(root: ET.Element, item: Item) -> str | None:
             # an item that leaves its policy to the blueprint is written all-or-nothing: QTI cannot defer it
             if item.mapping is not None or item.scoring == "partial":
                 share = 1 / len(item.key)
-                entries = [(o.id, share if o.id in item.key else -item.penalty) for o in item.options]
+                wrong = -partial_deduction(item)
+                entries = [(o.id, share if o.id in item.key else wrong) for o in item.options]
                 _mapping(decl, item.mapping or _shares(item, entries))
                 template = MAP_RESPONSE
         case Ordering():
@@ -251,6 +253,8 @@ def _add_resource(resources: ET.Element, item: Item, href: str) -> None:
     bank = {"xmlns": BANK_NS, "tier": item.tier, "domain": item.domain, "difficulty": item.difficulty}
     if isinstance(item, MultipleResponse | Matching | ShortText) and item.mapping is not None:
         bank["scoring"] = "mapping"  # kept as the item's mapping even where a plain scoring rule would do
+    if isinstance(item, MultipleResponse) and item.mapping is None and item.scoring == "partial":
+        bank["penalty"] = _num(item.penalty)  # as authored; the mapping carries the deduction it amounts to
     if isinstance(item, Numeric):  # how the bank reads a typed number; a QTI engine takes a plain float
         bank |= {"prefix": item.prefix} if item.prefix is not None else {}
         bank |= {"decimals": str(item.decimals)} if item.decimals is not None else {}

@@ -201,7 +201,12 @@ def _equal_choice_shares(m: ScoreMap, ids: list[str], key: list[str], scales: Se
             continue
         penalties = {0.0 - m.value(o) / scale for o in ids if o not in key}  # 0.0, never -0.0
         penalty = penalties.pop() if len(penalties) == 1 else 0.0 if not penalties else -1.0
-        if 0 <= penalty <= 1 and (m.lower == 0 if penalty > 0 else m.lower is None or m.lower <= 0):
+        distractors = len(ids) - len(key)
+        # the bank's partial scoring deducts at least one distractor's share per wrong choice; a
+        # smaller penalty stays a mapping, so the item scores as its author meant
+        floor = 1 / distractors if distractors else 0.0
+        lower_ok = m.lower == 0 if penalty > 0 else m.lower is None or m.lower <= 0
+        if 0 <= penalty <= 1 and penalty >= floor - 1e-9 and lower_ok:
             return {"scoring": "partial", "penalty": penalty}
     return None
 

@@ -122,6 +122,7 @@ def _listed(resource: ET.Element, target: str) -> _Listed:
         return _Listed(target)
     meta: dict[str, Any] = {k: v for k in ("tier", "domain", "difficulty", "prefix") if (v := extension.get(k))}
     meta |= {"decimals": extension.get("decimals")} if extension.get("decimals") else {}
+    meta |= {"penalty": extension.get("penalty")} if extension.get("penalty") else {}
     tracks = [t.text or "" for t in extension.iter(f"{{{BANK_NS}}}track")]
     meta |= {"tracks": tracks} if tracks else {}
     aliases = [a.text or "" for a in extension.iter(f"{{{BANK_NS}}}unit-alias")]
