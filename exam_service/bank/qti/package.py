@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import lzma
 import xml.etree.ElementTree as ET
 import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -41,8 +43,21 @@ class ImportResult:
 _XML_ERRORS = (ET.ParseError, DefusedXmlException)
 
 
+MAX_DEPTH = 64  # elements nested deeper than any item body needs
+
+
 def _parse(data: bytes) -> ET.Element:
-    return SafeET.fromstring(data, forbid_dtd=True)
+    try:
+        root = SafeET.fromstring(data, forbid_dtd=True)
+    except (LookupError, ValueError) as exc:  # an encoding the parser cannot read
+        raise ET.ParseError(f"unreadable encoding ({exc})") from None
+    depth, level = 0, [(root, 1)]
+    while level:
+        element, depth = level.pop()
+        if depth > MAX_DEPTH:
+            raise ET.ParseError(f"elements nested more than {MAX_DEPTH} deep")
+        level.extend((child, depth + 1) for child in element)
+    return root
 
 
 def _safe_name(name: str) -> str | None:
@@ -84,14 +99,18 @@ def _read_zip(path: Path) -> dict[str, bytes]:
                 name = _safe_name(info.filename)
                 if info.is_dir() or name is None or not name.lower().endswith(".xml"):
                     continue
+                if name in files:
+                    raise Reject(f"the zip holds {name!r} twice; package refused")
                 with archive.open(info) as entry:
                     data = entry.read(budget + 1)
                 budget -= len(data)
                 if budget < 0:
                     raise Reject("package inflates beyond its declared size; refused")
                 files[name] = data
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, OSError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, OSError, EOFError) as exc:
         raise Reject(f"not a readable zip package ({exc})") from None
+    except (zlib.error, lzma.LZMAError) as exc:
+        raise Reject(f"not a readable zip package (corrupt compressed data: {exc})") from None
     return files
 
 
@@ -99,7 +118,11 @@ def _read_package(path: Path) -> dict[str, bytes]:
     if path.is_dir():
         return _read_folder(path)
     if path.is_file() and path.suffix.lower() == ".xml":
-        return _read_folder(path.parent) if path.name == MANIFEST else {path.name: path.read_bytes()}
+        if path.name == MANIFEST:
+            return _read_folder(path.parent)
+        if path.stat().st_size > MAX_PACKAGE_BYTES:
+            raise Reject(f"{path.name} exceeds {MAX_PACKAGE_BYTES} bytes; refused")
+        return {path.name: path.read_bytes()}
     if path.is_file():
         return _read_zip(path)
     raise Reject("no such file or folder")
@@ -151,6 +174,9 @@ def _manifest_entries(name: str, data: bytes, result: ImportResult) -> list[_Lis
         target = _safe_name((base / href).as_posix())
         if target is None:
             result.errors.append(f"{name}: resource href {href!r} leaves the package; refused")
+            continue
+        if any(e.name == target for e in entries):
+            result.errors.append(f"{name}: {target} is listed twice in the manifest; refused")
             continue
         entries.append(_listed(resource, target))
     return entries
