@@ -8,9 +8,10 @@ Validation errors name the file, the line and the field at fault.
 from __future__ import annotations
 
 import enum
+import unicodedata
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from exam_service.bank.answers import normalise_text, pattern_problem
 from exam_service.bank.mapping import ValueMap, check_choice_mapping, check_pair_mapping, check_text_mapping
@@ -53,9 +54,19 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _visible(text: str) -> str:
+    """Refuses text that shows nothing: only spaces, control or zero-width characters."""
+    if not any(unicodedata.category(c)[0] not in "ZC" for c in text):
+        raise ValueError("the text is empty once spaces and invisible characters are left out")
+    return text
+
+
+VisibleText = Annotated[str, AfterValidator(_visible)]
+
+
 class Option(_Strict):
     id: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,16}$")]
-    text: Annotated[str, Field(min_length=1, max_length=2000)]
+    text: Annotated[VisibleText, Field(min_length=1, max_length=2000)]
 
 
 class StarterFile(_Strict):
@@ -189,7 +200,7 @@ class ItemBase(_Strict):
     domain: str
     tracks: Annotated[list[str], Field(min_length=1)]
     difficulty: Difficulty
-    stem: Annotated[str, Field(min_length=10, max_length=8000)]
+    stem: Annotated[VisibleText, Field(min_length=10, max_length=8000)]
     rationale: Annotated[str, Field(min_length=20)]
     references: Annotated[list[str], Field(min_length=1)]
     points: Annotated[float, Field(ge=0.01, le=100, allow_inf_nan=False)] = 1.0

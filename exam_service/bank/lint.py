@@ -230,7 +230,7 @@ def near_duplicates(items: Sequence[Item], threshold: float = DUPLICATE_SIMILARI
     frequency = Counter(term for terms in docs.values() for term in terms)
     vectors: dict[str, dict[str, float]] = {}
     for item_id, terms in docs.items():
-        weights = {t: (1 + math.log(n)) * math.log(len(docs) / frequency[t]) for t, n in terms.items()}
+        weights = {t: (1 + math.log(n)) * math.log((len(docs) + 1) / frequency[t]) for t, n in terms.items()}
         norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
         vectors[item_id] = {t: w / norm for t, w in weights.items() if w}
     index: dict[str, list[tuple[str, float]]] = {}

@@ -113,6 +113,12 @@ def load_path(root: Path) -> LoadResult:
             line = mark.line + 1 if mark is not None else 0
             result.errors.append(AuthoringError(name, line, "", f"not valid YAML: {exc}"))
             continue
+        repeated = _repeated_keys(node)
+        if repeated:
+            result.errors.extend(
+                AuthoringError(name, line, key, "written twice in one mapping") for line, key in repeated
+            )
+            continue
         if node is None or not isinstance(data, dict):
             result.errors.append(AuthoringError(name, 1, "", "expected a mapping (an item, items: or blueprint:)"))
             continue
@@ -155,6 +161,28 @@ def load_path(root: Path) -> LoadResult:
     return result
 
 
+def _repeated_keys(root: yaml.Node | None) -> list[tuple[int, str]]:
+    """Keys written twice in one mapping (YAML keeps the last silently): each at its second line."""
+    repeated: list[tuple[int, str]] = []
+    stack = [root] if root is not None else []
+    seen_nodes: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen_nodes:  # an alias repeats a node; walk it once
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: set[str] = set()
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value in keys and key.value != "<<":
+                    repeated.append((key.start_mark.line + 1, str(key.value)))
+                keys.add(key.value if isinstance(key, yaml.ScalarNode) else "")
+                stack.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return sorted(repeated)
+
+
 def _items_nodes(node: yaml.Node) -> list[yaml.Node]:
     assert isinstance(node, yaml.MappingNode)
     for key, value in node.value:
@@ -187,8 +215,9 @@ def _load_retired(name: str, node: yaml.Node, data: dict[str, Any], result: Load
     if parsed is None:
         return
     known = {r.id for r in result.retired}
-    for retirement in parsed.retired:
+    for index, retirement in enumerate(parsed.retired):
         if retirement.id in known:
-            result.errors.append(AuthoringError(name, 1, "retired", f"{retirement.id} is retired twice"))
+            line = _line_of(node, ("retired", index))
+            result.errors.append(AuthoringError(name, line, "retired", f"{retirement.id} is retired twice"))
         known.add(retirement.id)
         result.retired.append(retirement)

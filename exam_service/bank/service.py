@@ -64,6 +64,12 @@ async def publish_item(session: AsyncSession, item: Item, by: Authorship, clock:
     digest = content_hash(payload)
     existing = await repo.get_item(item.id)
     now = clock.now()
+    if existing is not None and existing.withdrawn_at is not None:
+        raise Conflict(
+            f"item {item.id} was withdrawn from the bank ({existing.withdrawn_reason}); a withdrawn id is never "
+            "published again: give the question a new id",
+            field="id",
+        )
     if existing is not None:
         latest = await repo.get_version(item.id, existing.latest_version)
         assert latest is not None
@@ -160,11 +166,13 @@ async def _retire_latest(session: AsyncSession, retirement: Retirement, by: Auth
     """Retires the newest version of a withdrawn item, if the database holds it still published."""
     repo = ItemRepository(session)
     item = await repo.get_item(retirement.id)
-    latest = await repo.get_version(item.id, item.latest_version) if item else None
-    if latest is None or latest.status is VersionStatus.retired:
+    if item is None or item.withdrawn_at is not None:
         return False
-    latest.status, latest.retired_at = VersionStatus.retired, clock.now()
-    latest.retired_by = f"{by.author}: {retirement.reason}"[:200]
+    item.withdrawn_at, item.withdrawn_reason = clock.now(), retirement.reason[:500]
+    latest = await repo.get_version(item.id, item.latest_version)
+    if latest is not None and latest.status is VersionStatus.published:
+        latest.status, latest.retired_at = VersionStatus.retired, clock.now()
+        latest.retired_by = f"{by.author}: {retirement.reason}"[:200]
     await session.flush()
     return True
 

@@ -27,6 +27,9 @@ class BankItem(Base):
     type: Mapped[str] = mapped_column(String(30))
     latest_version: Mapped[int]
     created_at: Mapped[datetime]
+    # withdrawn for good by a retirement file: the id is never published again
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_reason: Mapped[str | None] = mapped_column(String(500))
 
     versions: Mapped[list[ItemVersion]] = relationship(
         back_populates="item", lazy="raise", order_by="ItemVersion.version"
