@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import TypeAdapter
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -159,22 +158,6 @@ def stats(path: Annotated[Path, typer.Argument()] = Path("question_bank")) -> No
     console.print("by type: " + ", ".join(f"{t} {n}" for t, n in sorted(types.items())))
 
 
-async def _published(session: AsyncSession) -> tuple[list[Item], list[Blueprint]]:
-    """The bank as candidates meet it: each item's and blueprint's newest published version."""
-    adapter: TypeAdapter[Item] = TypeAdapter(Item)
-    items: list[Item] = []
-    blueprints: list[Blueprint] = []
-    for tier in TIER_ORDER:
-        items.extend(adapter.validate_python(p.payload) for p in await bank_service.pool(session, tier.value))
-        key = f"mlocp-{tier.value}"
-        try:
-            row = await bank_service.latest_blueprint(session, key)
-        except ExamServiceError:
-            continue
-        blueprints.append(Blueprint.model_validate(row.payload))
-    return items, blueprints
-
-
 @app.command()
 def lint(
     path: Annotated[Path, typer.Argument(help="Authoring YAML (file or folder).")] = Path("question_bank"),
@@ -186,7 +169,7 @@ def lint(
 
     if published:
         settings = get_settings()
-        items, blueprints = asyncio.run(run_in_transaction(settings.database_url, _published))
+        items, blueprints = asyncio.run(run_in_transaction(settings.database_url, bank_service.published_bank))
         where = "the published bank"
     else:
         result = load_path(path)

@@ -306,3 +306,13 @@ async def form_items(
 ) -> list[tuple[FormItem, ItemVersion]]:
     """The form's pinned item versions in order (or just the one at ``position``)."""
     return await FormRepository(session).items_of(form_id, position)
+
+
+async def published_bank(session: AsyncSession) -> tuple[list[Item], list[Blueprint]]:
+    """The bank as candidates meet it: each item's and blueprint's newest published version."""
+    versions = await ItemRepository(session).latest_versions(status=VersionStatus.published)
+    blueprints = await BlueprintRepository(session).list_latest()
+    return (
+        [item_from_payload(v.payload) for v in versions],
+        [Blueprint.model_validate(b.payload) for b in blueprints if b.status is VersionStatus.published],
+    )

@@ -11,10 +11,14 @@ from typing import Any
 import pytest
 import yaml
 from pydantic import TypeAdapter
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from exam_service.bank import service as bank_service
 from exam_service.bank.authoring import Item
 from exam_service.bank.lint import LintReport, lint, near_duplicates, stem_gives_key
 from exam_service.bank.loader import load_path
+from exam_service.bank.service import Authorship
+from exam_service.core.clock import FrozenClock
 from tests.factories import item_payload
 
 ITEM: TypeAdapter[Item] = TypeAdapter(Item)
@@ -140,3 +144,18 @@ def test_the_command_prints_figures_and_fails_past_a_threshold(tmp_path: Path) -
     assert bad.returncode == 1
     assert "FAIL" in bad.stdout
     assert "past their threshold" in bad.stdout
+
+
+async def test_the_published_bank_reads_back_and_passes_the_lint(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock
+) -> None:
+    loaded = load_path(Path("question_bank"))
+    async with sessionmaker() as session, session.begin():
+        await bank_service.import_content(
+            session, [s.item for s in loaded.items], loaded.blueprints, Authorship("t", "t"), clock
+        )
+    async with sessionmaker() as session:
+        items, blueprints = await bank_service.published_bank(session)
+    assert sorted(i.id for i in items) == sorted(s.item.id for s in loaded.items)  # every stored payload reads back
+    assert {b.id for b in blueprints} == {"mlocp-foundation", "mlocp-professional", "mlocp-advanced"}
+    assert lint(items, blueprints).ok
