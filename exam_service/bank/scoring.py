@@ -94,8 +94,11 @@ def partial_deduction(item: MultipleResponse) -> float:
     return max(item.penalty, 1 / distractors) if distractors else item.penalty
 
 
+_NUMERIC_RULE = {"key", "tolerance", "unit", "unit_aliases", "prefix", "decimals"}
+
+
 def _numeric(item: Numeric, response: Any) -> float:
-    return 1.0 if numeric_matches(item.model_dump(), response) else 0.0
+    return 1.0 if numeric_matches(item.model_dump(include=_NUMERIC_RULE), response) else 0.0
 
 
 def _short_text(item: ShortText, response: Any) -> float | None:

@@ -171,10 +171,13 @@ async def _retire_latest(session: AsyncSession, retirement: Retirement, by: Auth
     item.withdrawn_at, item.withdrawn_reason = clock.now(), retirement.reason[:500]
     latest = await repo.get_version(item.id, item.latest_version)
     if latest is not None and latest.status is VersionStatus.published:
-        latest.status, latest.retired_at = VersionStatus.retired, clock.now()
-        latest.retired_by = f"{by.author}: {retirement.reason}"[:200]
+        _mark_retired(latest, f"{by.author}: {retirement.reason}", clock)
     await session.flush()
     return True
+
+
+def _mark_retired(row: ItemVersion, by: str, clock: Clock) -> None:
+    row.status, row.retired_at, row.retired_by = VersionStatus.retired, clock.now(), by[:200]
 
 
 async def retire_version(session: AsyncSession, item_id: str, version: int, by: str, clock: Clock) -> ItemVersion:
@@ -183,7 +186,7 @@ async def retire_version(session: AsyncSession, item_id: str, version: int, by: 
         raise NotFound(f"item {item_id} has no version {version}")
     if row.status is VersionStatus.retired:
         raise Conflict(f"{item_id} v{version} is already retired", status=row.status.value)
-    row.status, row.retired_at, row.retired_by = VersionStatus.retired, clock.now(), by
+    _mark_retired(row, by, clock)
     await session.flush()
     return row
 
