@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, status
 
 from exam_service.bank import service as bank_service
 from exam_service.bank.presentation import candidate_view
+from exam_service.bank.rendering import render_block
 from exam_service.bank.repository import BlueprintRepository, ItemRepository
 from exam_service.bank.schemas import (
     BlueprintRead,
@@ -44,6 +45,7 @@ def _read(row: ItemVersion) -> ItemVersionRead:
         retired_at=row.retired_at,
         retired_by=row.retired_by,
         content=row.payload,
+        stem_html=render_block(str(row.payload.get("stem", ""))),
         source=row.payload.get("source"),
     )
 

@@ -11,6 +11,7 @@ import string
 from typing import Any
 
 from exam_service.bank.answers import numeric_hint
+from exam_service.bank.rendering import render_block, render_inline
 
 CANDIDATE_FIELDS = ("type", "stem", "points", "unit", "prefix", "decimals", "estimated_minutes", "answer_files")
 LETTERS = string.ascii_uppercase
@@ -24,18 +25,26 @@ def labels(list_name: str, count: int) -> list[str]:
 def _shown(payload: dict[str, Any], list_name: str, order: list[str]) -> list[dict[str, str]]:
     by_id = {o["id"]: o["text"] for o in payload[list_name]}
     return [
-        {"id": label, "text": by_id[authored]}
+        {"id": label, "text": by_id[authored], "html": render_inline(by_id[authored])}
         for label, authored in zip(labels(list_name, len(order)), order, strict=True)
     ]
 
 
 def candidate_view(payload: dict[str, Any], presentation: dict[str, list[str]]) -> dict[str, Any]:
-    """The item as a candidate receives it: no key, rationale, references or grader."""
+    """The item as a candidate receives it: no key, rationale, references or grader.
+
+    Item text comes raw (``stem``, each entry's ``text``) and rendered from Markdown to sanitised
+    HTML (``stem_html``, each entry's ``html``); starter files stay raw, they are code.
+    """
     view: dict[str, Any] = {k: payload[k] for k in CANDIDATE_FIELDS if payload.get(k) is not None}
+    view["stem_html"] = render_block(payload["stem"])
     for list_name, order in presentation.items():
         view[list_name] = _shown(payload, list_name, order)
     if payload["type"] == "true_false":
-        view["options"] = [{"id": "true", "text": "True"}, {"id": "false", "text": "False"}]
+        view["options"] = [
+            {"id": "true", "text": "True", "html": "True"},
+            {"id": "false", "text": "False", "html": "False"},
+        ]
     if payload["type"] == "numeric":
         view["accepts"] = numeric_hint(payload)
     if payload["type"] == "short_text" and not payload.get("manual"):

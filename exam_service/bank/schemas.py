@@ -37,6 +37,7 @@ class ItemVersionRead(BaseModel):
     retired_at: datetime | None
     retired_by: str | None
     content: dict[str, Any]
+    stem_html: str  # the stem rendered as candidates see it (sanitised HTML)
     source: ItemSource | None = None  # the identifier the item had in the tool it was imported from
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from exam_service.bank import service as bank_service
 from exam_service.bank.presentation import to_authored
+from exam_service.bank.rendering import render_block
 from exam_service.delivery import events
 from exam_service.delivery.repository import ResponseRepository
 from exam_service.grading import service as grading_service
@@ -68,6 +69,7 @@ async def score_report(session: AsyncSession, attempt: Attempt, result: Result) 
                 **scored[row.position],
                 version=version.version,
                 stem=str(version.payload.get("stem", "")),
+                stem_html=render_block(str(version.payload.get("stem", ""))),
                 item={k: v for k, v in shown.items() if k != "grader"},
                 answer=to_authored(version.payload, row.presentation, value) if value is not None else None,
                 time_spent_seconds=stored.time_spent_seconds if stored else 0,

@@ -94,6 +94,7 @@ class DecisionRead(BaseModel):
 class ReportItem(ItemScore):
     version: int
     stem: str
+    stem_html: str  # rendered as the candidate saw it
     item: dict[str, Any]  # the version as scored (key corrections applied), without its grader
     answer: Any  # the candidate's answer in the item's authored ids
     time_spent_seconds: int
