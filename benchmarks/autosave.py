@@ -81,8 +81,9 @@ async def _prepare(base: str, candidates: int) -> list[tuple[dict[str, str], str
             created.raise_for_status()
             headers = await _token(http, email, PASSWORD)
             attempt = (await http.post(f"/api/v1/windows/{window['id']}/bookings", headers=headers)).json()["id"]
-            for step in ("check-in", "start"):
-                (await http.post(f"/api/v1/attempts/{attempt}/{step}", headers=headers)).raise_for_status()
+            (await http.post(f"/api/v1/attempts/{attempt}/check-in", headers=headers)).raise_for_status()
+            started = await http.post(f"/api/v1/attempts/{attempt}/start", headers=headers, json={"accept_rules": True})
+            started.raise_for_status()
             form = (await http.get(f"/api/v1/attempts/{attempt}/form", headers=headers)).json()
             sittings.append((headers, attempt, form["items"]))
         return sittings

@@ -5,30 +5,35 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, status
+from fastapi import APIRouter, Body, Header, Path, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from exam_service.core.clock import Clock
 from exam_service.core.database import SessionDep
 from exam_service.core.deps import ClockDep
-from exam_service.core.errors import Conflict
-from exam_service.delivery import answers, timing
+from exam_service.core.errors import Conflict, Unprocessable
+from exam_service.delivery import answers, briefing, timing
 from exam_service.delivery import service as delivery_service
 from exam_service.delivery.auth import CandidateAttempt
 from exam_service.delivery.repository import AttemptRepository
 from exam_service.delivery.schemas import (
     AttemptStatus,
     AttemptSummary,
+    BriefingRead,
+    BriefingSection,
     FlagRequest,
     FormEntry,
     FormRead,
+    ReceiptRead,
     Registration,
     SaveRequest,
     SaveResult,
+    StartRequest,
     SubmitResult,
 )
 from exam_service.delivery.state import SITTING
 from exam_service.identity.auth import AdminUser, CandidateUser
-from exam_service.models import Attempt
+from exam_service.models import Attempt, AttemptState
 from exam_service.scheduling import service as scheduling_service
 
 router = APIRouter(prefix="/api/v1", tags=["delivery"])
@@ -99,10 +104,41 @@ async def check_in(
     return status_of(attempt, clock)
 
 
+@router.get("/attempts/{attempt_id}/briefing", response_model=BriefingRead)
+async def read_briefing(
+    session: SessionDep, attempt: CandidateAttempt, candidate: CandidateUser, clock: ClockDep
+) -> BriefingRead:
+    window = await delivery_service.window_of(session, attempt)
+    told = await briefing.brief(session, attempt, window, candidate)
+    return BriefingRead(
+        attempt=status_of(attempt, clock),
+        title=window.title,
+        tier=window.tier,
+        opens_at=window.opens_at,
+        closes_at=window.closes_at,
+        proctored=window.proctored,
+        webcam_interval_seconds=window.webcam_interval_seconds,
+        time_limit_minutes=told.time_limit_minutes,
+        your_time_limit_minutes=told.your_time_limit_minutes,
+        accommodations=told.accommodations,
+        sections=[BriefingSection(**vars(section)) for section in told.sections],
+        total_items=told.total_items,
+        rules=told.rules,
+        recorded=told.recorded,
+        rules_accepted_at=told.rules_accepted_at,
+    )
+
+
 @router.post("/attempts/{attempt_id}/start", response_model=AttemptStatus)
 async def start(
-    session: SessionDep, attempt: CandidateAttempt, candidate: CandidateUser, clock: ClockDep
+    session: SessionDep,
+    attempt: CandidateAttempt,
+    candidate: CandidateUser,
+    clock: ClockDep,
+    data: Annotated[StartRequest | None, Body()] = None,
 ) -> AttemptStatus:
+    if data is None or not data.accept_rules:
+        raise Unprocessable("accept_rules: read the briefing and accept the exam rules to start", field="accept_rules")
     await delivery_service.start(session, attempt, candidate, clock)
     return status_of(attempt, clock)
 
@@ -160,5 +196,19 @@ async def flag(
 async def submit(
     session: SessionDep, attempt: CandidateAttempt, candidate: CandidateUser, clock: ClockDep
 ) -> SubmitResult:
-    await delivery_service.submit(session, attempt, candidate, clock)
-    return SubmitResult(attempt=status_of(attempt, clock), unanswered=await answers.unanswered(session, attempt))
+    """Submits once; a retry (its answer lost to the network) gets the same receipt, not an error."""
+    if attempt.state is not AttemptState.submitted:
+        await delivery_service.submit(session, attempt, candidate, clock)
+    kept = await _receipt(session, attempt)
+    return SubmitResult(attempt=status_of(attempt, clock), unanswered=kept.total - kept.answered, receipt=kept)
+
+
+@router.get("/attempts/{attempt_id}/receipt", response_model=ReceiptRead)
+async def read_receipt(session: SessionDep, attempt: CandidateAttempt) -> ReceiptRead:
+    return await _receipt(session, attempt)
+
+
+async def _receipt(session: AsyncSession, attempt: Attempt) -> ReceiptRead:
+    window = await delivery_service.window_of(session, attempt)
+    kept = await briefing.receipt(session, attempt)
+    return ReceiptRead(attempt_id=attempt.id, title=window.title, tier=window.tier, **vars(kept))

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from exam_service.delivery import timing
 from exam_service.delivery.state import NOT_STARTED
-from exam_service.models import Attempt, AttemptState, AttemptTransition, ExamWindow, Response
+from exam_service.models import Attempt, AttemptState, AttemptTransition, ExamWindow, Response, User
 
 
 class AttemptRepository:
@@ -50,6 +50,26 @@ class AttemptRepository:
     async def find(self, window_id: uuid.UUID, candidate_id: uuid.UUID) -> Attempt | None:
         statement = select(Attempt).where(Attempt.window_id == window_id, Attempt.candidate_id == candidate_id)
         return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def lock_candidate(self, candidate_id: uuid.UUID) -> None:
+        """Holds the candidate's row until commit: their bookings and starts go one at a time."""
+        await self.session.execute(select(User.id).where(User.id == candidate_id).with_for_update())
+
+    async def live_in_tier(
+        self, candidate_id: uuid.UUID, tier: str, states: frozenset[AttemptState], *, exclude: uuid.UUID | None = None
+    ) -> tuple[Attempt, ExamWindow] | None:
+        """The candidate's attempt in ``tier`` that is in one of ``states``, if any (the earliest window first)."""
+        statement = (
+            select(Attempt, ExamWindow)
+            .join(ExamWindow, ExamWindow.id == Attempt.window_id)
+            .where(Attempt.candidate_id == candidate_id, ExamWindow.tier == tier, Attempt.state.in_(states))
+            .order_by(ExamWindow.opens_at)
+            .limit(1)
+        )
+        if exclude is not None:
+            statement = statement.where(Attempt.id != exclude)
+        row = (await self.session.execute(statement)).first()
+        return (row[0], row[1]) if row else None
 
     async def count_in_window(self, window_id: uuid.UUID) -> int:
         statement = select(func.count()).select_from(Attempt).where(Attempt.window_id == window_id)

@@ -67,9 +67,57 @@ class FlagRequest(BaseModel):
     flagged: bool
 
 
+class StartRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    accept_rules: bool = Field(description="the candidate has read the briefing and accepts the exam rules")
+
+
+class BriefingSection(BaseModel):
+    id: str
+    title: str
+    items: int
+    minutes: int | None = Field(description="the working time the section's tasks are written for")
+
+
+class BriefingRead(BaseModel):
+    """What the candidate is told before the clock starts."""
+
+    attempt: AttemptStatus
+    title: str
+    tier: str
+    opens_at: datetime
+    closes_at: datetime
+    proctored: bool
+    webcam_interval_seconds: int | None
+    time_limit_minutes: int = Field(description="the blueprint's time limit")
+    your_time_limit_minutes: int = Field(description="the time limit with this candidate's accommodations")
+    accommodations: list[str]
+    sections: list[BriefingSection]
+    total_items: int
+    rules: list[str]
+    recorded: list[str] = Field(description="what the sitting records about the candidate")
+    rules_accepted_at: datetime | None
+
+
+class ReceiptRead(BaseModel):
+    """Proof of submission: the reference matches the sitting's log entry that recorded it."""
+
+    attempt_id: uuid.UUID
+    reference: str
+    title: str
+    tier: str
+    submitted_at: datetime
+    submitted_by: str
+    answered: int
+    total: int
+    next_steps: list[str]
+
+
 class SubmitResult(BaseModel):
     attempt: AttemptStatus
     unanswered: int
+    receipt: ReceiptRead
 
 
 class Registration(BaseModel):

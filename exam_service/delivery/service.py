@@ -18,7 +18,7 @@ from exam_service.bank import service as bank_service
 from exam_service.bank.repository import BlueprintRepository
 from exam_service.core.clock import Clock
 from exam_service.core.errors import Conflict
-from exam_service.delivery import events, state, timing
+from exam_service.delivery import briefing, events, state, timing
 from exam_service.delivery.repository import AttemptRepository, ResponseRepository
 from exam_service.grading import service as grading_service
 from exam_service.identity import service as identity_service
@@ -120,6 +120,7 @@ async def register(session: AsyncSession, window: ExamWindow, candidate: User, a
     if await attempts.find(window.id, candidate.id) is not None:
         raise Conflict("already registered for this window")
     await scheduling_service.check_prerequisite(session, candidate, window.tier, clock)
+    await _one_live_attempt(attempts, candidate, window, now)
     if window.capacity is not None and await attempts.count_in_window(window.id) >= window.capacity:
         raise Conflict("the window is full")
     attempt = await attempts.add(
@@ -143,6 +144,22 @@ async def register(session: AsyncSession, window: ExamWindow, candidate: User, a
     return attempt
 
 
+async def _one_live_attempt(attempts: AttemptRepository, candidate: User, window: ExamWindow, now: datetime) -> None:
+    """One live attempt per candidate per tier: a second booking is refused while one is still to be sat."""
+    await attempts.lock_candidate(candidate.id)
+    held = await attempts.live_in_tier(candidate.id, window.tier, state.LIVE)
+    if held is None:
+        return
+    other, other_window = held
+    if other.state in state.NOT_STARTED and other_window.closes_at <= now:
+        return  # its window has closed unstarted: it is expiring, not live
+    raise Conflict(
+        f"you already hold a {window.tier} exam ({other_window.title}, opening "
+        f"{other_window.opens_at:%Y-%m-%d %H:%M} UTC); one {window.tier} attempt at a time",
+        attempt_id=str(other.id),
+    )
+
+
 async def check_in(session: AsyncSession, attempt: Attempt, candidate: User, clock: Clock) -> None:
     window, now = await window_of(session, attempt), clock.now()
     if now < window.opens_at:
@@ -153,10 +170,22 @@ async def check_in(session: AsyncSession, attempt: Attempt, candidate: User, clo
 
 
 async def start(session: AsyncSession, attempt: Attempt, candidate: User, clock: Clock) -> None:
-    """Assembles the candidate's form; the clock starts now, or when a proctor authorises."""
+    """Assembles the candidate's form; the clock starts now, or when a proctor authorises.
+
+    The candidate has accepted the rules (the endpoint refuses a start without it); the
+    acceptance is recorded in the log before the transition.
+    """
     window, now = await window_of(session, attempt), clock.now()
     target = AttemptState.awaiting_authorization if window.proctored else AttemptState.in_progress
     state.check(attempt.state, target)
+    attempts = AttemptRepository(session)
+    await attempts.lock_candidate(candidate.id)
+    if (held := await attempts.live_in_tier(candidate.id, window.tier, state.STARTED, exclude=attempt.id)) is not None:
+        raise Conflict(
+            f"your {window.tier} exam in {held[1].title} is already under way; finish it before starting another",
+            attempt_id=str(held[0].id),
+        )
+    await briefing.accept_rules(session, attempt, candidate, now)
     if attempt.form_id is None:
         blueprint = await BlueprintRepository(session).get(window.blueprint_version_id)
         assert blueprint is not None

@@ -21,6 +21,10 @@ TRANSITIONS: dict[S, frozenset[S]] = {
 SITTING = frozenset({S.in_progress, S.paused})
 # states that can still expire when the window closes before the exam starts
 NOT_STARTED = frozenset({S.registered, S.checked_in, S.awaiting_authorization})
+# a candidate holds at most one attempt per tier in these states (booked, or being sat)
+LIVE = NOT_STARTED | SITTING
+# ... and sits at most one at a time: a form has been drawn and a proctor may be admitting them
+STARTED = SITTING | {S.awaiting_authorization}
 
 
 class IllegalTransition(Conflict):

@@ -52,6 +52,16 @@ async def sitting_page(request: Request, attempt_id: uuid.UUID) -> HTMLResponse:
     return _page(request, "sitting.html", attempt_id=str(attempt_id))
 
 
+@router.get("/exams/{attempt_id}/briefing", response_class=HTMLResponse)
+async def briefing_page(request: Request, attempt_id: uuid.UUID) -> HTMLResponse:
+    return _page(request, "briefing.html", attempt_id=str(attempt_id))
+
+
+@router.get("/exams/{attempt_id}/receipt", response_class=HTMLResponse)
+async def receipt_page(request: Request, attempt_id: uuid.UUID) -> HTMLResponse:
+    return _page(request, "receipt.html", attempt_id=str(attempt_id))
+
+
 @router.get("/proctor", response_class=HTMLResponse)
 async def proctor_console(request: Request) -> HTMLResponse:
     return _page(request, "proctor.html")

@@ -112,7 +112,7 @@ async def typed(client: httpx.AsyncClient, sessionmaker: Session, clock: FrozenC
     async with sessionmaker() as session, session.begin():
         await bank_service.import_content(session, [item_from_payload(p) for p in NEW_VERSIONS], [], BY, clock)
     assert (await s.post("/check-in")).status_code == 200
-    started = await s.post("/start")
+    started = await s.post("/start", json={"accept_rules": True})
     assert started.status_code == 200, started.text
     form = await s.form()
     positions = {e["item"]["stem"]: e["position"] for e in form["items"] if e["item"]["stem"] in PAYLOADS}

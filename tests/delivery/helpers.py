@@ -147,7 +147,7 @@ async def sitting(
     )
     if started:
         assert (await result.post("/check-in")).status_code == 200
-        started_response = await result.post("/start")
+        started_response = await result.post("/start", json={"accept_rules": True})
         assert started_response.status_code == 200, started_response.text
         if proctored:
             assert (await result.staff("authorize")).status_code == 200

@@ -38,10 +38,11 @@ def _start_sitting(base: str) -> tuple[str, dict[str, str], list[dict[str, Any]]
             "proctored": False,
         },
     ).json()
-    candidate = _token(base, "candidate2@example.org", "demo-candidate2-password")
+    candidate = _token(base, "candidate3@example.org", "demo-candidate3-password")  # sat already: free to book
     attempt = httpx.post(f"{base}/api/v1/windows/{window['id']}/bookings", headers=candidate).json()["id"]
     for step in ("check-in", "start"):
-        assert httpx.post(f"{base}/api/v1/attempts/{attempt}/{step}", headers=candidate).status_code == 200
+        body = {"accept_rules": True} if step == "start" else None
+        assert httpx.post(f"{base}/api/v1/attempts/{attempt}/{step}", headers=candidate, json=body).status_code == 200
     form = httpx.get(f"{base}/api/v1/attempts/{attempt}/form", headers=candidate).json()
     return attempt, candidate, form["items"]
 
@@ -95,7 +96,7 @@ async def test_acknowledged_saves_survive_sigkill(database_url: str, tmp_path: P
         assert sum(acknowledged.values()) > len(items), "too few saves were acknowledged to prove anything"
 
         await asyncio.to_thread(server.start)
-        headers = _token(server.base, "candidate2@example.org", "demo-candidate2-password")
+        headers = _token(server.base, "candidate3@example.org", "demo-candidate3-password")
         form = httpx.get(f"{server.base}/api/v1/attempts/{attempt}/form", headers=headers).json()
         stored = {i["position"]: (i["revision"], i["answer"], i["item"]) for i in form["items"]}
         for position, revision in acknowledged.items():

@@ -27,11 +27,11 @@ async def test_unproctored_sitting_from_registration_to_submission(
     s = await sitting(client, sessionmaker, clock, started=False)
     mine = (await client.get("/api/v1/me/attempts", headers=s.headers)).json()
     assert [(a["id"], a["state"], a["remaining_seconds"]) for a in mine] == [(s.attempt_id, "registered", None)]
-    refused = await s.post("/start")
+    refused = await s.post("/start", json={"accept_rules": True})
     assert refused.status_code == 409
     assert (refused.json()["error"], refused.json()["state"]) == ("illegal_transition", "registered")
     assert (await s.post("/check-in")).json()["state"] == "checked_in"
-    started = (await s.post("/start")).json()
+    started = (await s.post("/start", json={"accept_rules": True})).json()
     assert (started["state"], started["remaining_seconds"]) == ("in_progress", LIMIT)
     form = await s.form()
     assert len(form["items"]) == 11
@@ -43,8 +43,13 @@ async def test_unproctored_sitting_from_registration_to_submission(
     assert submitted.status_code == 200
     assert submitted.json()["unanswered"] == 11
     assert submitted.json()["attempt"]["state"] == "submitted"
+    receipt = submitted.json()["receipt"]
+    assert (receipt["answered"], receipt["total"], receipt["submitted_by"]) == (0, 11, "candidate")
+    # a retry whose first answer was lost on the way gets the same receipt, not an error
+    clock.advance(seconds=30)
     again = await s.post("/submit")
-    assert (again.status_code, again.json()["state"]) == (409, "submitted")
+    assert (again.status_code, again.json()["receipt"]) == (200, receipt)
+    assert (await s.get("/receipt")).json() == receipt
     history = (await client.get(f"{s.staff_url}/transitions", headers=s.proctor)).json()
     assert [(t["from_state"], t["to_state"], t["actor_role"]) for t in history] == [
         ("new", "registered", "admin"),
@@ -60,7 +65,7 @@ async def test_proctored_sitting_waits_for_authorisation_and_the_clock_starts_th
 ) -> None:
     s = await sitting(client, sessionmaker, clock, proctored=True, started=False)
     await s.post("/check-in")
-    waiting = (await s.post("/start")).json()
+    waiting = (await s.post("/start", json={"accept_rules": True})).json()
     assert (waiting["state"], waiting["remaining_seconds"]) == ("awaiting_authorization", None)
     assert (await s.save(1, 1, None)).status_code == 409
     assert (await s.get("/form")).status_code == 409
@@ -140,7 +145,7 @@ async def test_unstarted_attempts_expire_when_the_window_closes(
     assert await sweep_once(sessionmaker, clock) == {"submitted": 0, "expired": 1}
     status = (await s.get()).json()
     assert status["state"] == "expired"
-    assert (await s.post("/start")).status_code == 409
+    assert (await s.post("/start", json={"accept_rules": True})).status_code == 409
 
 
 async def test_check_in_waits_for_the_window_to_open(

@@ -54,7 +54,9 @@ async def test_events_cross_workers_in_order_and_actions_come_back(pair: tuple[S
         (mine,) = (await on_a.get("/api/v1/me/attempts", headers=candidate)).json()
         attempt = mine["id"]
         assert (await on_a.post(f"/api/v1/attempts/{attempt}/check-in", headers=candidate)).status_code == 200
-        assert (await on_a.post(f"/api/v1/attempts/{attempt}/start", headers=candidate)).status_code == 200
+        assert (
+            await on_a.post(f"/api/v1/attempts/{attempt}/start", headers=candidate, json={"accept_rules": True})
+        ).status_code == 200
 
         watcher, snapshot = await proctor_channel(worker_b, proctor)  # the proctor is on worker B
         assert attempt in {row["attempt_id"] for row in snapshot["sittings"]}

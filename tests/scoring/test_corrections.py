@@ -106,5 +106,5 @@ async def another_sitting(client: httpx.AsyncClient, sm: Session, clock: FrozenC
         registered.json()["id"],
     )
     assert (await s.post("/check-in")).status_code == 200
-    assert (await s.post("/start")).status_code == 200
+    assert (await s.post("/start", json={"accept_rules": True})).status_code == 200
     return s

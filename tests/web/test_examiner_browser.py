@@ -113,8 +113,9 @@ def _sit_and_submit(http: httpx.Client, url: str) -> str:
     )
     assert registered.status_code == 201, registered.text
     attempt = registered.json()["id"]
-    for step in ("check-in", "start"):
-        assert http.post(f"/api/v1/attempts/{attempt}/{step}", headers=candidate).status_code == 200
+    assert http.post(f"/api/v1/attempts/{attempt}/check-in", headers=candidate).status_code == 200
+    started = http.post(f"/api/v1/attempts/{attempt}/start", headers=candidate, json={"accept_rules": True})
+    assert started.status_code == 200, started.text
     for position, payload, presentation in _run(_form(url, attempt)):
         if payload["type"] == "performance_task":
             value: Any = {"Dockerfile": ROOT_DOCKERFILE}
