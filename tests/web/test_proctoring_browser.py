@@ -71,12 +71,18 @@ def test_proctor_watches_authorises_pauses_and_chats_with_a_candidate(server: Se
         row = candidate.locator("#exams tbody tr", has_text="proctored")
         attempt = row.get_attribute("data-attempt")
         assert attempt
-        # before the clock starts the candidate is told what is observed, the camera included
-        expect(row).to_contain_text("A proctor watches this sitting live")
-        expect(row).to_contain_text("This exam uses your camera: a still picture every 10 seconds")
-        row.get_by_role("button", name="Check in").click()
-        row.get_by_role("button", name="Start exam").click()
-        expect(row).to_contain_text("Waiting for the proctor")
+        # before the clock starts the briefing says what is observed, the camera included
+        row.get_by_role("link", name="Open the briefing").click()
+        candidate.wait_for_url(f"**/exams/{attempt}/briefing")
+        expect(candidate.locator("#briefing-recorded")).to_contain_text("A proctor admits you and watches")
+        expect(candidate.locator("#briefing-recorded")).to_contain_text("a still picture every 10 seconds")
+        candidate.click("#camera-check")
+        expect(candidate.locator("#system-check")).to_contain_text("Camera: passed")
+        candidate.check("#accept")
+        candidate.click("#start")
+        # the waiting state explains itself: the clock has not started, the page moves on alone
+        expect(candidate.locator("#waiting")).to_be_visible()
+        expect(candidate.locator("#waiting")).to_contain_text("Your clock has not started")
 
         # the proctor lands on the console, sees the sitting and authorises it
         sign_in(proctor, server.base, "proctor@example.org", "demo-proctor-password", "/proctor")

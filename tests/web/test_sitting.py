@@ -35,11 +35,12 @@ def test_candidate_answers_reloads_goes_offline_and_submits(server: Server, tmp_
         page.click("button[type=submit]")
         page.wait_for_url("**/exams")
         row = page.locator("#exams tbody tr", has_text="self-paced")
-        row.get_by_role("button", name="Check in").click()
-        row.get_by_role("button", name="Start exam").click()
-        page.wait_for_url("**/exams/*")
-        attempt = page.url.rsplit("/", 1)[1]
+        row.get_by_role("link", name="Open the briefing").click()
+        page.wait_for_url("**/briefing")
+        page.check("#accept")
+        page.click("#start")
         page.wait_for_selector("#q1")
+        attempt = page.url.rsplit("/", 1)[1]
         assert page.locator(".question").count() == 46  # the Foundation blueprint: 45 theory items, 1 task
         expect(page.locator("#clock")).to_contain_text("left")
         minutes_left = int(page.inner_text("#clock").split(":")[0])
@@ -82,7 +83,8 @@ def test_candidate_answers_reloads_goes_offline_and_submits(server: Server, tmp_
         expect(numeric.locator(".input-error")).to_be_empty()
         assert _api_form(server.base, attempt)["items"][int(numeric_id[1:]) - 1]["answer"] == "1,500"
 
-        page.on("dialog", lambda dialog: dialog.accept())
+        page.click("#review-open")
         page.click("#submit")
-        page.wait_for_selector("#finished:not([hidden])")
-        assert "submitted" in page.inner_text("#finished")
+        page.click("#confirm-yes")
+        page.wait_for_url(f"**/exams/{attempt}/receipt")
+        expect(page.locator("#receipt-answered")).to_contain_text("3 of 46 questions")

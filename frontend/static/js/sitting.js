@@ -1,5 +1,6 @@
-// The exam page: renders the form, saves every change with a revision, survives reloads and
-// dropped networks (unsent saves wait in localStorage), and shows the server's clock.
+// The exam page: renders the form (item text arrives as sanitised HTML rendered on the server),
+// saves every change with a revision, survives reloads and dropped networks (unsent saves wait in
+// localStorage), shows the server's clock, and ends with a review screen and one submit.
 "use strict";
 
 Api.requireSignIn();
@@ -13,49 +14,100 @@ const pending = load("pending");      // position -> {revision, value}: saves no
 const revisions = load("revisions");  // position -> highest revision this browser has used
 const timeSpent = load("time");       // position -> seconds spent on the question
 const answers = {};                   // position -> the current answer shown
+const flags = {};                     // position -> flagged for review
+const failed = new Set();             // positions whose last save was refused
+const editors = [];                   // the task editors, disabled with everything else
 const inFlight = new Set();
 let clock = { remaining: null, at: performance.now(), state: null };
 let retryDelay = 1000;
 let activePosition = null;
 let finished = false;
+let online = true;
+let announcedAt = null;               // the minutes left at the last tick, to read out marks once
 
 const $ = (id) => document.getElementById(id);
-const el = (tag, { dataset, ...props } = {}, ...children) => {
+const el = (tag, { dataset, attrs, ...props } = {}, ...children) => {
   const node = Object.assign(document.createElement(tag), props);
   Object.assign(node.dataset, dataset || {});
+  for (const [name, value] of Object.entries(attrs || {})) node.setAttribute(name, value);
   node.append(...children);
   return node;
 };
+// item text is rendered and sanitised on the server (markdown-it + nh3 allowlist); the CSP still
+// forbids any script it could contain
+const rendered = (tag, html, props = {}) => { const node = el(tag, props); node.innerHTML = html; return node; };
+const plain = (html) => { const node = document.createElement("div"); node.innerHTML = html; return node.textContent.trim(); };
 
 function banner(message) {
   $("banner").textContent = message;
   $("banner").hidden = !message;
 }
 
-function setConnection(online) {
-  $("connection").textContent = online ? "online" : "offline - answers are kept and will be sent";
-  $("connection").classList.toggle("offline", !online);
+function setConnection(isOnline) {
+  online = isOnline;
+  $("connection").textContent = isOnline ? "online" : "offline - answers are kept and will be sent";
+  $("connection").classList.toggle("offline", !isOnline);
+  showSaveStatus();
 }
+
+// ---- what the candidate sees of saving: per question, and for the whole exam ----------------
+
+const STATES = { saved: "✓", pending: "…", failed: "!", offline: "⏸" };
 
 function markState(position, kind, text) {
   const node = document.querySelector(`#q${position} .state`);
   if (!node) return;
   node.className = `state ${kind}`;
-  node.textContent = text;
+  node.replaceChildren(el("span", { className: "icon", textContent: STATES[kind] || "", attrs: { "aria-hidden": "true" } }), ` ${text}`);
+  if (kind === "failed") failed.add(position); else failed.delete(position);
+  showSaveStatus();
+}
+
+function showSaveStatus() {
+  const waiting = Object.keys(pending).length;
+  const box = $("save-status");
+  let kind, text;
+  if (failed.size) [kind, text] = ["failed", `${failed.size} answer${failed.size > 1 ? "s" : ""} not saved: see the question`];
+  else if (waiting && !online) [kind, text] = ["offline", `Offline: ${waiting} answer${waiting > 1 ? "s" : ""} kept here, sent when the network returns`];
+  else if (waiting) [kind, text] = ["pending", `Saving ${waiting} answer${waiting > 1 ? "s" : ""}…`];
+  else [kind, text] = ["saved", "All answers saved"];
+  box.className = `save-status ${kind}`;
+  box.querySelector(".icon").textContent = STATES[kind];
+  box.querySelector(".text").textContent = text;
+}
+
+// ---- the navigator: answered, flagged and not answered, in text and icon --------------------
+
+function isAnswered(position) {
+  return answers[position] !== null && answers[position] !== undefined;
 }
 
 function updateOverview() {
-  let unanswered = 0;
-  for (const link of $("overview").children) {
+  const links = [...$("overview-list").querySelectorAll("a")];
+  let answeredCount = 0;
+  for (const link of links) {
     const position = Number(link.dataset.position);
-    const answered = answers[position] !== null && answers[position] !== undefined;
-    unanswered += answered ? 0 : 1;
+    const answered = isAnswered(position), flagged = Boolean(flags[position]);
+    answeredCount += answered ? 1 : 0;
     link.classList.toggle("answered", answered);
-    link.classList.toggle("flagged", document.querySelector(`#q${position} .flag`).checked);
+    link.classList.toggle("flagged", flagged);
+    link.querySelector(".icon").textContent = `${answered ? "✓" : "○"}${flagged ? "⚑" : ""}`;
+    link.querySelector(".status").textContent = `, ${answered ? "answered" : "not answered"}${flagged ? ", flagged" : ""}`;
   }
-  $("progress").textContent = `${$("overview").children.length - unanswered} of ${$("overview").children.length} answered`;
-  return unanswered;
+  const flaggedCount = Object.values(flags).filter(Boolean).length;
+  $("progress").textContent = `${answeredCount} of ${links.length} answered${flaggedCount ? `, ${flaggedCount} flagged` : ""}`;
+  return links.length - answeredCount;
 }
+
+function goTo(position) {
+  showReview(false);
+  const card = $(`q${position}`);
+  if (!card) return;
+  card.scrollIntoView({ block: "start" });
+  card.focus({ preventScroll: true });
+}
+
+// ---- the clock: shown every half second, read out only at meaningful moments ---------------
 
 function syncClock(status) {
   const resumed = clock.state !== null && clock.state !== "in_progress" && status.state === "in_progress";
@@ -67,6 +119,15 @@ function syncClock(status) {
   if (resumed) flush(); // answers given while paused go out now
 }
 
+// read out when the minutes left reach a multiple of 10, then 5 and 1; never in between
+function announce(minutesLeft) {
+  const mark = minutesLeft > 0 && (minutesLeft % 10 === 0 || minutesLeft === 5 || minutesLeft === 1);
+  if (announcedAt !== null && minutesLeft < announcedAt && mark) {
+    $("clock-announce").textContent = `${minutesLeft} minute${minutesLeft > 1 ? "s" : ""} left.`;
+  }
+  announcedAt = minutesLeft;
+}
+
 function tick() {
   if (clock.remaining === null || finished) return;
   const running = clock.state === "in_progress";
@@ -74,28 +135,34 @@ function tick() {
   const minutes = Math.floor(left / 60), seconds = Math.floor(left % 60);
   $("clock").textContent = `${minutes}:${String(seconds).padStart(2, "0")} left`;
   $("clock").classList.toggle("low", left < 300);
+  if (running) announce(Math.ceil(left / 60));
 }
 
 function finish(state) {
   if (finished) return;
   finished = true;
   const messages = {
-    submitted: "Your exam has been submitted. You may close this page.",
+    submitted: "Your exam has been submitted.",
     terminated: "The proctor has ended this exam.",
     expired: "This exam can no longer be taken.",
   };
-  $("finished").textContent = messages[state] || `This exam is ${state}.`;
+  $("finished-text").textContent = messages[state] || `This exam is ${state}.`;
+  $("receipt-link").hidden = state !== "submitted";
   $("finished").hidden = false;
   $("clock").textContent = "finished";
   setDisabled(true);
-  $("submit").hidden = true;
+  $("review-open").hidden = true;
+  $("review").hidden = true;
   Api.forget(`exam.${attemptId}.`); // nothing of the answers stays on this machine
+  $("finished").focus();
 }
 
 function setDisabled(disabled) {
-  for (const input of document.querySelectorAll("#questions input, #questions select, #questions textarea, #questions button")) {
+  for (const input of document.querySelectorAll("#questions input, #questions select, #questions textarea, #questions .order button")) {
     input.disabled = disabled;
   }
+  for (const editor of editors) editor.setDisabled(disabled);
+  $("submit").disabled = disabled;
 }
 
 // ---- saving ------------------------------------------------------------------------------
@@ -107,7 +174,7 @@ function record(position, value) {
   pending[position] = { revision, value };
   keep("revisions", revisions);
   keep("pending", pending);
-  markState(position, "pending", "saving...");
+  markState(position, "pending", "saving…");
   updateOverview();
   flush();
 }
@@ -135,22 +202,22 @@ async function send(position) {
     if (!ours && !again) {
       markState(position, "failed", "not saved: another window saved a newer answer; reload to see it");
     } else {
-      markState(position, again ? "pending" : "saved", again ? "saving..." : "saved");
+      markState(position, again ? "pending" : "saved", again ? "saving…" : "saved");
     }
     if (result.remaining_seconds !== null) syncClock({ ...result, state: "in_progress" });
     if (result.warnings.length) banner(result.warnings.join(" "));
   } catch (error) {
     if (error instanceof Api.ApiError) {
-      markState(position, "failed", `not saved: ${error.message}`);
       if (error.status === 422) {
         delete pending[position];
         keep("pending", pending);
         showInputError(position, error.message.replace(/^value: /, ""));
       }
+      markState(position, "failed", `not saved: ${error.message.replace(/^value: /, "")}`);
       if (error.status === 409) await refresh();
     } else {
       setConnection(false);
-      markState(position, "pending", "waiting for the network...");
+      markState(position, "offline", "kept in this browser: waiting for the network");
       setTimeout(flush, retryDelay);
       retryDelay = Math.min(retryDelay * 2, 15000);
     }
@@ -161,6 +228,7 @@ async function send(position) {
 }
 
 function flush() {
+  showSaveStatus();
   if (finished || clock.state !== "in_progress") return;
   for (const position of Object.keys(pending).map(Number)) {
     if (!inFlight.has(position)) send(position);
@@ -169,34 +237,6 @@ function flush() {
 
 // ---- questions ---------------------------------------------------------------------------
 
-// Stems are Markdown: blank lines separate paragraphs, single line breaks are soft, ``` fences
-// hold code and `backticks` inline code. Built with DOM nodes only, never innerHTML.
-function inline(text) {
-  return text.split(/(`[^`]+`)/).map((part) =>
-    part.startsWith("`") && part.endsWith("`") && part.length > 1 ? el("code", { textContent: part.slice(1, -1) }) : part);
-}
-
-function markdown(text) {
-  const box = el("div", { className: "stem" });
-  const blocks = text.trim().split(/(```[\s\S]*?```)/);
-  for (const block of blocks) {
-    if (block.startsWith("```")) {
-      box.append(el("pre", {}, el("code", { textContent: block.replace(/^```[^\n]*\n?/, "").replace(/```$/, "") })));
-      continue;
-    }
-    for (const paragraph of block.split(/\n\s*\n/)) {
-      const lines = paragraph.split("\n");
-      if (!paragraph.trim()) continue;
-      if (lines.every((line) => /^\s*([-*]|\d+\.)\s/.test(line) || !line.trim())) {
-        box.append(el("ul", {}, ...lines.filter((l) => l.trim()).map((l) => el("li", {}, ...inline(l.replace(/^\s*([-*]|\d+\.)\s/, ""))))));
-      } else {
-        box.append(el("p", {}, ...inline(lines.map((l) => l.trim()).join(" "))));
-      }
-    }
-  }
-  return box;
-}
-
 function debounce(fn, ms) {
   let timer;
   return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
@@ -204,98 +244,120 @@ function debounce(fn, ms) {
 
 function choiceInputs(entry, multiple) {
   const position = entry.position;
-  const box = el("div");
+  const legend = multiple ? "choose all that apply" : "choose one";
+  const box = el("fieldset", { className: "choices" }, el("legend", { textContent: `Answer to question ${position}: ${legend}` }));
   const saved = entry.answer;
   for (const option of entry.item.options) {
-    const input = el("input", { type: multiple ? "checkbox" : "radio", name: `q${position}`, value: option.id });
+    const id = `q${position}-option-${option.id}`;
+    const input = el("input", { type: multiple ? "checkbox" : "radio", name: `q${position}`, value: option.id, id });
     input.checked = multiple ? Array.isArray(saved) && saved.includes(option.id) : String(saved) === option.id;
     input.addEventListener("change", () => {
       const checked = [...box.querySelectorAll("input:checked")].map((i) => i.value);
       record(position, multiple ? (checked.length ? checked : null) : checked[0]);
     });
-    box.append(el("label", { className: "choice" }, input, el("span", {}, `${option.id}. `, ...inline(option.text.trim().replace(/\s*\n\s*/g, " ")))));
+    const label = el("label", { htmlFor: id, className: "choice-text" },
+      el("span", { className: "option-id", textContent: `${option.id}.` }), " ", rendered("span", option.html ?? option.text));
+    box.append(el("div", { className: "choice" }, input, label));
   }
   return box;
 }
 
 function textInput(entry) {
   const position = entry.position;
-  const input = el("input", { type: "text", id: `answer-q${position}`, value: entry.answer ?? "", inputMode: entry.item.type === "numeric" ? "decimal" : "text" });
+  const id = `answer-q${position}`;
+  const input = el("input", { type: "text", id, value: entry.answer ?? "", inputMode: entry.item.type === "numeric" ? "decimal" : "text", autocomplete: "off" });
   const hint = el("span", { className: "accepts", id: `accepts-q${position}`, textContent: entry.item.accepts || "" });
   const error = el("span", { className: "input-error", id: `error-q${position}`, role: "alert" });
   input.setAttribute("aria-describedby", `${hint.id} ${error.id}`);
   const save = debounce(() => record(position, input.value.trim() === "" ? null : input.value.trim()), 600);
   input.addEventListener("input", save);
-  const prefix = entry.item.prefix ? el("span", { textContent: `${entry.item.prefix} ` }) : "";
+  const prefix = entry.item.prefix ? el("span", { textContent: `${entry.item.prefix} `, attrs: { "aria-hidden": "true" } }) : "";
   const unit = entry.item.unit ? el("span", { textContent: ` ${entry.item.unit}` }) : "";
-  return el("div", { className: "typed-answer" }, el("label", {}, prefix, input, unit), hint, error);
+  const name = `Your answer to question ${position}${entry.item.unit ? `, in ${entry.item.unit}` : ""}`;
+  return el("div", { className: "typed-answer" }, el("label", { htmlFor: id, className: "answer-label", textContent: name }),
+    el("div", { className: "typed-row" }, prefix, input, unit), hint, error);
 }
 
 function showInputError(position, message) {
-  const node = document.getElementById(`error-q${position}`);
+  const node = $(`error-q${position}`);
   if (!node) return;
   node.textContent = message;
-  document.getElementById(`answer-q${position}`)?.setAttribute("aria-invalid", message ? "true" : "false");
+  $(`answer-q${position}`)?.setAttribute("aria-invalid", message ? "true" : "false");
 }
 
 function orderingInput(entry) {
-  const byId = Object.fromEntries(entry.item.options.map((o) => [o.id, o.text]));
-  const list = el("ol", { className: "order" });
+  const position = entry.position;
+  const byId = Object.fromEntries(entry.item.options.map((o) => [o.id, o]));
+  const list = el("ol", { className: "order", attrs: { "aria-label": `Your order for question ${position}` } });
+  const said = el("p", { className: "visually-hidden", attrs: { "aria-live": "polite" } });
   const order = Array.isArray(entry.answer) ? entry.answer : entry.item.options.map((o) => o.id);
-  const render = (ids) => {
+  const render = (ids, focus) => {
     list.replaceChildren(...ids.map((id, index) => {
-      const up = el("button", { type: "button", textContent: "up", disabled: index === 0, className: "secondary" });
-      const down = el("button", { type: "button", textContent: "down", disabled: index === ids.length - 1, className: "secondary" });
-      const move = (delta) => {
+      const text = plain(byId[id].html ?? byId[id].text);
+      const up = el("button", { type: "button", className: "secondary", disabled: index === 0, attrs: { "aria-label": `Move ${id} up: ${text}` } },
+        el("span", { textContent: "↑", attrs: { "aria-hidden": "true" } }), " Up");
+      const down = el("button", { type: "button", className: "secondary", disabled: index === ids.length - 1, attrs: { "aria-label": `Move ${id} down: ${text}` } },
+        el("span", { textContent: "↓", attrs: { "aria-hidden": "true" } }), " Down");
+      const move = (delta, which) => {
         const next = [...ids];
         [next[index], next[index + delta]] = [next[index + delta], next[index]];
-        render(next);
-        record(entry.position, next);
+        render(next, { id, which });
+        said.textContent = `${id} is now number ${index + delta + 1} of ${ids.length}.`;
+        record(position, next);
       };
-      up.addEventListener("click", () => move(-1));
-      down.addEventListener("click", () => move(1));
-      return el("li", { dataset: { id } }, el("span", { textContent: byId[id] }), up, down);
+      up.addEventListener("click", () => move(-1, "up"));
+      down.addEventListener("click", () => move(1, "down"));
+      return el("li", { dataset: { id } }, el("span", { className: "option-id", textContent: `${id}.` }), rendered("span", byId[id].html ?? byId[id].text, { className: "order-text" }), up, down);
     }));
+    if (focus) {
+      const item = list.querySelector(`[data-id="${focus.id}"]`);
+      const buttons = item.querySelectorAll("button");
+      const preferred = focus.which === "up" ? buttons[0] : buttons[1];
+      (preferred.disabled ? (focus.which === "up" ? buttons[1] : buttons[0]) : preferred).focus();
+    }
   };
   render(order);
-  return list;
+  return el("div", {}, el("p", { className: "hint", textContent: "Put the steps in order with the Up and Down buttons: the first is done first." }), list, said);
 }
 
 function matchingInput(entry) {
-  const grid = el("div", { className: "match" });
+  const position = entry.position;
+  const box = el("fieldset", { className: "match" }, el("legend", { textContent: `Answer to question ${position}: match each item on the left to one on the right` }));
   const saved = entry.answer || {};
   const selects = [];
   for (const premise of entry.item.premises) {
-    const select = el("select", { name: premise.id }, el("option", { value: "", textContent: "choose..." }));
+    const id = `q${position}-premise-${premise.id}`;
+    const select = el("select", { name: premise.id, id }, el("option", { value: "", textContent: "Choose a match" }));
     for (const response of entry.item.responses) {
-      select.append(el("option", { value: response.id, textContent: response.text, selected: saved[premise.id] === response.id }));
+      select.append(el("option", { value: response.id, textContent: `${response.id}. ${plain(response.html ?? response.text)}`, selected: saved[premise.id] === response.id }));
     }
     select.addEventListener("change", () => {
       const value = Object.fromEntries(selects.filter((s) => s.value).map((s) => [s.name, s.value]));
-      record(entry.position, Object.keys(value).length ? value : null);
+      record(position, Object.keys(value).length ? value : null);
     });
     selects.push(select);
-    grid.append(el("span", { textContent: premise.text }), select);
+    box.append(el("div", { className: "match-row" },
+      el("label", { htmlFor: id }, el("span", { className: "option-id", textContent: `${premise.id}.` }), " ", rendered("span", premise.html ?? premise.text)),
+      select));
   }
-  return grid;
+  return box;
 }
 
 function filesInput(entry) {
-  const box = el("div");
+  const answerFiles = entry.item.answer_files;
   const starters = Object.fromEntries((entry.item.starter_files || []).map((f) => [f.path, f.content]));
-  const areas = {};
-  const save = debounce(() => record(entry.position, Object.fromEntries(Object.entries(areas).map(([n, a]) => [n, a.value]))), 1000);
-  for (const name of entry.item.answer_files) {
-    const area = el("textarea", { spellcheck: false, name });
-    area.value = entry.answer && name in entry.answer ? entry.answer[name] : starters[name] || "";
-    area.addEventListener("input", save);
-    areas[name] = area;
-    box.append(el("label", {}, el("code", { textContent: name }), area));
-  }
-  for (const [path, content] of Object.entries(starters)) {
-    if (!(path in areas)) box.append(el("details", {}, el("summary", { textContent: `${path} (given)` }), el("pre", { textContent: content })));
-  }
-  return box;
+  const initial = Object.fromEntries(answerFiles.map((name) => [name, entry.answer && name in entry.answer ? entry.answer[name] : starters[name] || ""]));
+  const save = debounce((values) => record(entry.position, values), 1000);
+  const editor = new TaskEditor({
+    position: entry.position,
+    files: answerFiles,
+    given: (entry.item.starter_files || []).filter((f) => !answerFiles.includes(f.path)),
+    initial,
+    onChange: save,
+    label: `Question ${entry.position}`,
+  });
+  editors.push(editor);
+  return editor.element;
 }
 
 const INPUTS = {
@@ -309,24 +371,124 @@ const INPUTS = {
   performance_task: filesInput,
 };
 
+const KINDS = {
+  single_choice: "one answer", multiple_response: "several answers", true_false: "true or false",
+  numeric: "a number", short_text: "a word or phrase", ordering: "put in order", matching: "matching",
+};
+
 function renderQuestion(entry) {
   const position = entry.position;
-  const flag = el("input", { type: "checkbox", className: "flag", checked: entry.flagged });
+  flags[position] = entry.flagged;
+  const flagId = `flag-q${position}`;
+  const flag = el("input", { type: "checkbox", className: "flag", checked: entry.flagged, id: flagId });
   flag.addEventListener("change", async () => {
-    try { await Api.put(`${base}/flags/${position}`, { flagged: flag.checked }); } catch (error) { banner(error.message); }
+    flags[position] = flag.checked;
     updateOverview();
+    try { await Api.put(`${base}/flags/${position}`, { flagged: flag.checked }); } catch (error) { banner(error.message); }
   });
-  const kind = entry.item.type === "performance_task" ? `task, about ${entry.item.estimated_minutes} min` : entry.item.type.replaceAll("_", " ");
-  const card = el("article", { className: "card question", id: `q${position}` },
-    el("div", { className: "meta" }, el("span", { textContent: `Question ${position} (${kind})` }),
-      el("label", {}, flag, " flag for review")),
-    markdown(entry.item.stem),
+  const points = entry.item.points ? `, ${entry.item.points} point${entry.item.points > 1 ? "s" : ""}` : "";
+  const kind = entry.item.type === "performance_task" ? `performance task, about ${entry.item.estimated_minutes} minutes` : KINDS[entry.item.type];
+  const card = el("article", { className: "card question", id: `q${position}`, tabIndex: -1, attrs: { "aria-labelledby": `q${position}-title` } },
+    el("div", { className: "meta" },
+      el("h2", { id: `q${position}-title`, className: "question-title" }, `Question ${position}`, el("span", { className: "kind", textContent: ` (${kind}${points})` })),
+      el("span", { className: "flag-box" }, flag, el("label", { htmlFor: flagId }, `Flag question ${position} for review`))),
+    rendered("div", entry.item.stem_html ?? entry.item.stem, { className: "stem" }),
     INPUTS[entry.item.type](entry),
-    el("p", { className: "state", textContent: entry.revision ? "saved" : "" }));
+    el("p", { className: "state" }));
   card.addEventListener("focusin", () => { activePosition = position; });
   card.addEventListener("pointerdown", () => { activePosition = position; });
-  $("overview").append(el("a", { href: `#q${position}`, textContent: String(position), dataset: { position } }));
+  const link = el("a", { href: `#q${position}`, dataset: { position } },
+    el("span", { className: "number", textContent: String(position) }),
+    el("span", { className: "icon", attrs: { "aria-hidden": "true" } }),
+    el("span", { className: "visually-hidden status" }));
+  link.prepend(el("span", { className: "visually-hidden", textContent: "Question " }));
+  link.addEventListener("click", (event) => { event.preventDefault(); goTo(position); });
+  $("overview-list").append(el("li", {}, link));
   return card;
+}
+
+// ---- review and submit -------------------------------------------------------------------
+
+function reviewLink(position) {
+  const link = el("a", { href: `#q${position}`, textContent: `Question ${position}` });
+  link.addEventListener("click", (event) => { event.preventDefault(); goTo(position); });
+  return el("li", {}, link);
+}
+
+function showReview(open) {
+  $("review").hidden = !open;
+  $("sitting-view").hidden = open;
+  $("review-open").hidden = open || finished;
+  if (!open) return;
+  const positions = Object.keys(answers).map(Number).sort((a, b) => a - b);
+  const unanswered = positions.filter((p) => !isAnswered(p));
+  const flagged = positions.filter((p) => flags[p]);
+  $("review-summary").textContent = `You have answered ${positions.length - unanswered.length} of ${positions.length} questions`
+    + ` and flagged ${flagged.length} for review.`;
+  $("review-unanswered").replaceChildren(...(unanswered.length ? unanswered.map(reviewLink) : [el("li", { textContent: "None: every question has an answer." })]));
+  $("review-flagged").replaceChildren(...(flagged.length ? flagged.map(reviewLink) : [el("li", { textContent: "None." })]));
+  const waiting = Object.keys(pending).length;
+  $("review-unsaved").hidden = !waiting && !failed.size;
+  $("review-unsaved").textContent = waiting ? `${waiting} answer(s) are still being saved; they are sent before the exam is submitted.`
+    : `${failed.size} answer(s) could not be saved: see the questions marked "not saved".`;
+  window.scrollTo(0, 0);
+  $("review").focus();
+}
+
+async function submitNow() {
+  $("submit").disabled = true;
+  $("submit-error").textContent = "";
+  flush();
+  for (let waited = 0; Object.keys(pending).length && waited < 10000; waited += 250) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  try {
+    await Api.post(`${base}/submit`);
+    Api.forget(`exam.${attemptId}.`);
+    location.assign(`/exams/${attemptId}/receipt`);
+  } catch (error) {
+    $("submit").disabled = false;
+    if (error instanceof Api.ApiError) {
+      $("submit-error").textContent = error.message;
+      await refresh();
+    } else {
+      // the submit may have reached the server: a retry returns the same receipt, never a second submit
+      $("submit-error").textContent = "The network dropped before the server answered. Your answers are safe: press Submit exam again.";
+      setConnection(false);
+    }
+  }
+}
+
+$("review-open").addEventListener("click", () => showReview(true));
+$("review-back").addEventListener("click", () => { showReview(false); $("questions").focus(); });
+$("submit").addEventListener("click", () => {
+  const unanswered = updateOverview();
+  const flagged = Object.values(flags).filter(Boolean).length;
+  const notes = [];
+  if (unanswered) notes.push(`${unanswered} question${unanswered > 1 ? "s are" : " is"} not answered`);
+  if (flagged) notes.push(`${flagged} ${flagged > 1 ? "are" : "is"} flagged for review`);
+  $("confirm-text").textContent = `${notes.length ? `${notes.join(" and ")}. ` : ""}You cannot change any answer after submitting.`;
+  $("confirm-submit").showModal();
+  $("confirm-no").focus();
+});
+$("confirm-no").addEventListener("click", () => $("confirm-submit").close());
+$("confirm-yes").addEventListener("click", () => { $("confirm-submit").close(); submitNow(); });
+
+// code and tables wider than the page scroll sideways: such a region takes focus, so the
+// keyboard can scroll it too
+function reachable() {
+  for (const node of document.querySelectorAll(".stem pre, .stem .table-scroll, .choice-text pre")) {
+    const scrolls = node.scrollWidth > node.clientWidth + 1;
+    if (scrolls && !node.hasAttribute("tabindex")) {
+      node.tabIndex = 0;
+      node.setAttribute("role", "region");
+      node.setAttribute("aria-label", node.matches("pre") ? "Code, scrolls sideways" : "Table, scrolls sideways");
+    } else if (!scrolls && node.hasAttribute("tabindex")) {
+      node.removeAttribute("tabindex");
+      node.removeAttribute("role");
+      node.removeAttribute("aria-label");
+    }
+  }
 }
 
 // ---- life cycle --------------------------------------------------------------------------
@@ -345,7 +507,12 @@ async function start() {
   try {
     form = await Api.get(`${base}/form`);
   } catch (error) {
-    if (error instanceof Api.ApiError && error.status === 409) { finish(error.body.state); return; }
+    if (error instanceof Api.ApiError && error.status === 409) {
+      const state = error.body.state;
+      if (["registered", "checked_in", "awaiting_authorization"].includes(state)) { location.replace(`/exams/${attemptId}/briefing`); return; }
+      finish(state);
+      return;
+    }
     banner(error.message);
     return;
   }
@@ -360,31 +527,17 @@ async function start() {
       delete pending[entry.position];
     }
     $("questions").append(renderQuestion(entry));
-    if (pending[entry.position]) markState(entry.position, "pending", "saving...");
+    if (pending[entry.position]) markState(entry.position, "pending", "saving…");
+    else if (entry.revision) markState(entry.position, "saved", "saved");
   }
   keep("revisions", revisions);
   keep("pending", pending);
+  reachable();
+  window.addEventListener("resize", debounce(reachable, 300));
   syncClock(form.attempt);
   updateOverview();
   flush();
 }
-
-$("submit").addEventListener("click", async () => {
-  const unanswered = updateOverview();
-  const question = unanswered ? `You have ${unanswered} unanswered question(s). Submit now?` : "Submit your exam now?";
-  if (!confirm(question)) return;
-  flush();
-  for (let waited = 0; Object.keys(pending).length && waited < 10000; waited += 250) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  try {
-    const result = await Api.post(`${base}/submit`);
-    syncClock(result.attempt);
-  } catch (error) {
-    banner(error.message);
-    await refresh();
-  }
-});
 
 setInterval(tick, 500);
 setInterval(() => {

@@ -63,12 +63,20 @@ export function keyNode(payload) {
   }
 }
 
-// The stem as plain text; a long one is cut, and the whole shows on request.
-export function stemNode(stem) {
+// The stem as plain text; a long one is cut, and the whole shows on request, rendered as candidates
+// see it when the server sent its HTML (Markdown rendered and sanitised on the server: never any other).
+export function stemNode(stem, html) {
   const text = String(stem || "").replace(/\s+/g, " ").trim();
   if (text.length <= STEM_CHARS) return el("span", { textContent: text });
+  let full;
+  if (typeof html === "string" && html) {
+    full = el("div", { className: "stem-full" });
+    full.innerHTML = html;
+  } else {
+    full = el("p", { className: "stem-full", textContent: String(stem) });
+  }
   return el("details", { className: "stem" },
     el("summary", {}, `${text.slice(0, STEM_CHARS).replace(/\s+\S*$/, "")}...`,
       el("span", { className: "visually-hidden", textContent: " (show the whole question)" })),
-    el("p", { className: "stem-full", textContent: String(stem) }));
+    full);
 }

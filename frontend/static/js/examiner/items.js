@@ -73,7 +73,7 @@ export function renderItems(body, items, { onOverride, canOverride }) {
   el("td", { className: "num", textContent: String(item.position) }),
   el("th", { scope: "row", className: "item-name" }, itemName(item), sourceNote(item.item)),
   el("td", { textContent: TYPES[item.type] || item.type }),
-  el("td", { className: "stem-cell" }, stemNode(item.stem)),
+  el("td", { className: "stem-cell" }, stemNode(item.stem, item.stem_html)),
   el("td", { className: "answer" }, answerNode(item.item, item.answer)),
   el("td", { className: "key" }, keyNode(item.item)),
   el("td", { className: "points" }, points(item)),
