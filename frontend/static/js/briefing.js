@@ -40,7 +40,8 @@ function render(told) {
     head.textContent = section.title;
     row.append(head);
     row.insertCell().textContent = String(section.items);
-    row.insertCell().textContent = section.minutes ? `about ${section.minutes} minutes` : "the rest of your time";
+    const timed = told.sections.some((other) => other.minutes);
+    row.insertCell().textContent = section.minutes ? `about ${section.minutes} minutes` : timed ? "the rest of your time" : "as you choose";
     return row;
   });
   const total = document.createElement("tr");
@@ -100,7 +101,7 @@ function check(name, ok, detail) {
   mark.setAttribute("aria-hidden", "true");
   mark.textContent = ok === null ? "i" : ok ? "✓" : "✗";
   const text = document.createElement("span");
-  text.textContent = `${name}: ${ok === null ? "" : ok ? "passed. " : "problem. "}${detail}`;
+  text.textContent = `${name}: ${ok === null ? "" : ok ? "passed. " : "problem. "}${detail[0].toUpperCase()}${detail.slice(1)}`;
   li.append(mark, text);
   $("system-check").append(li);
   return li;

@@ -7,15 +7,16 @@ const Format = (() => {
   const time = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
   const offset = new Intl.DateTimeFormat(undefined, { timeZoneName: "short" });
 
-  function offsetName(date) {
+  // "Europe/Berlin, GMT+1"; just "UTC" where the zone and its offset say the same
+  function zoneName(date) {
     const part = offset.formatToParts(date).find((p) => p.type === "timeZoneName");
-    return part ? part.value : "";
+    return part && part.value !== zone ? `${zone}, ${part.value}` : zone;
   }
 
   // "Tue, 1 Dec 2026, 14:00 (Europe/Berlin, GMT+1)"
   function when(iso) {
     const date = new Date(iso);
-    return `${day.format(date)}, ${time.format(date)} (${zone}, ${offsetName(date)})`;
+    return `${day.format(date)}, ${time.format(date)} (${zoneName(date)})`;
   }
 
   // "Tue, 1 Dec 2026, 14:00 to 17:00 (Europe/Berlin, GMT+1)"; the second day is named when it differs
@@ -23,7 +24,7 @@ const Format = (() => {
     const from = new Date(fromIso), to = new Date(toIso);
     const sameDay = day.format(from) === day.format(to);
     const end = sameDay ? time.format(to) : `${day.format(to)}, ${time.format(to)}`;
-    return `${day.format(from)}, ${time.format(from)} to ${end} (${zone}, ${offsetName(from)})`;
+    return `${day.format(from)}, ${time.format(from)} to ${end} (${zoneName(from)})`;
   }
 
   function minutes(count) {

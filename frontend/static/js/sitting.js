@@ -158,7 +158,7 @@ function finish(state) {
 }
 
 function setDisabled(disabled) {
-  for (const input of document.querySelectorAll("#questions input, #questions select, #questions textarea, #questions .order button")) {
+  for (const input of document.querySelectorAll("#questions input, #questions select, #questions textarea, #questions .order button, #questions .keep-order")) {
     input.disabled = disabled;
   }
   for (const editor of editors) editor.setDisabled(disabled);
@@ -237,10 +237,15 @@ function flush() {
 
 // ---- questions ---------------------------------------------------------------------------
 
-function debounce(fn, ms) {
-  let timer;
-  return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
+function debounce(fn, ms, waiting = null) {
+  let timer, latest;
+  const fire = () => { clearTimeout(timer); if (waiting) waiting.delete(fire); fn(...latest); };
+  return (...args) => { latest = args; clearTimeout(timer); if (waiting) waiting.add(fire); timer = setTimeout(fire, ms); };
 }
+
+// typed answers wait for a pause before they are saved; the review and submit save them at once
+const typing = new Set();
+function saveTyping() { for (const fire of [...typing]) fire(); }
 
 function choiceInputs(entry, multiple) {
   const position = entry.position;
@@ -269,7 +274,7 @@ function textInput(entry) {
   const hint = el("span", { className: "accepts", id: `accepts-q${position}`, textContent: entry.item.accepts || "" });
   const error = el("span", { className: "input-error", id: `error-q${position}`, role: "alert" });
   input.setAttribute("aria-describedby", `${hint.id} ${error.id}`);
-  const save = debounce(() => record(position, input.value.trim() === "" ? null : input.value.trim()), 600);
+  const save = debounce(() => record(position, input.value.trim() === "" ? null : input.value.trim()), 600, typing);
   input.addEventListener("input", save);
   const prefix = entry.item.prefix ? el("span", { textContent: `${entry.item.prefix} `, attrs: { "aria-hidden": "true" } }) : "";
   const unit = entry.item.unit ? el("span", { textContent: ` ${entry.item.unit}` }) : "";
@@ -307,7 +312,8 @@ function orderingInput(entry) {
       };
       up.addEventListener("click", () => move(-1, "up"));
       down.addEventListener("click", () => move(1, "down"));
-      return el("li", { dataset: { id } }, el("span", { className: "option-id", textContent: `${id}.` }), rendered("span", byId[id].html ?? byId[id].text, { className: "order-text" }), up, down);
+      return el("li", { dataset: { id } }, el("span", { className: "order-pos", textContent: `${index + 1}`, attrs: { "aria-hidden": "true" } }),
+        el("span", { className: "option-id", textContent: `${id}.` }), rendered("span", byId[id].html ?? byId[id].text, { className: "order-text" }), up, down);
     }));
     if (focus) {
       const item = list.querySelector(`[data-id="${focus.id}"]`);
@@ -317,7 +323,15 @@ function orderingInput(entry) {
     }
   };
   render(order);
-  return el("div", {}, el("p", { className: "hint", textContent: "Put the steps in order with the Up and Down buttons: the first is done first." }), list, said);
+  // the order shown first is not an answer until the candidate moves a step or keeps it
+  const keepOrder = el("button", { type: "button", className: "secondary keep-order", textContent: "Keep this order as my answer", hidden: Array.isArray(entry.answer) });
+  keepOrder.addEventListener("click", () => {
+    record(position, [...list.children].map((li) => li.dataset.id));
+    keepOrder.hidden = true;
+    said.textContent = "This order is saved as your answer.";
+  });
+  list.addEventListener("click", () => { keepOrder.hidden = true; });
+  return el("div", {}, el("p", { className: "hint", textContent: "Put the steps in order with the Up and Down buttons: the first is done first. The order is your answer once you move a step or keep it." }), list, keepOrder, said);
 }
 
 function matchingInput(entry) {
@@ -347,7 +361,7 @@ function filesInput(entry) {
   const answerFiles = entry.item.answer_files;
   const starters = Object.fromEntries((entry.item.starter_files || []).map((f) => [f.path, f.content]));
   const initial = Object.fromEntries(answerFiles.map((name) => [name, entry.answer && name in entry.answer ? entry.answer[name] : starters[name] || ""]));
-  const save = debounce((values) => record(entry.position, values), 1000);
+  const save = debounce((values) => record(entry.position, values), 1000, typing);
   const editor = new TaskEditor({
     position: entry.position,
     files: answerFiles,
@@ -386,7 +400,7 @@ function renderQuestion(entry) {
     updateOverview();
     try { await Api.put(`${base}/flags/${position}`, { flagged: flag.checked }); } catch (error) { banner(error.message); }
   });
-  const points = entry.item.points ? `, ${entry.item.points} point${entry.item.points > 1 ? "s" : ""}` : "";
+  const points = entry.item.points && entry.item.type !== "performance_task" ? `, ${entry.item.points} point${entry.item.points > 1 ? "s" : ""}` : "";
   const kind = entry.item.type === "performance_task" ? `performance task, about ${entry.item.estimated_minutes} minutes` : KINDS[entry.item.type];
   const card = el("article", { className: "card question", id: `q${position}`, tabIndex: -1, attrs: { "aria-labelledby": `q${position}-title` } },
     el("div", { className: "meta" },
@@ -420,6 +434,7 @@ function showReview(open) {
   $("sitting-view").hidden = open;
   $("review-open").hidden = open || finished;
   if (!open) return;
+  saveTyping();
   const positions = Object.keys(answers).map(Number).sort((a, b) => a - b);
   const unanswered = positions.filter((p) => !isAnswered(p));
   const flagged = positions.filter((p) => flags[p]);
@@ -438,6 +453,7 @@ function showReview(open) {
 async function submitNow() {
   $("submit").disabled = true;
   $("submit-error").textContent = "";
+  saveTyping();
   flush();
   for (let waited = 0; Object.keys(pending).length && waited < 10000; waited += 250) {
     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -477,18 +493,32 @@ $("confirm-yes").addEventListener("click", () => { $("confirm-submit").close(); 
 // code and tables wider than the page scroll sideways: such a region takes focus, so the
 // keyboard can scroll it too
 function reachable() {
+  const counts = {};
   for (const node of document.querySelectorAll(".stem pre, .stem .table-scroll, .choice-text pre")) {
     const scrolls = node.scrollWidth > node.clientWidth + 1;
+    const kind = node.matches("pre") ? "Code" : "Table";
+    const question = node.closest(".question").id.slice(1);
+    const n = (counts[`${question}${kind}`] = (counts[`${question}${kind}`] || 0) + 1);
     if (scrolls && !node.hasAttribute("tabindex")) {
       node.tabIndex = 0;
       node.setAttribute("role", "region");
-      node.setAttribute("aria-label", node.matches("pre") ? "Code, scrolls sideways" : "Table, scrolls sideways");
+      node.setAttribute("aria-label", `${kind}${n > 1 ? ` ${n}` : ""} in question ${question}, scrolls sideways`);
     } else if (!scrolls && node.hasAttribute("tabindex")) {
       node.removeAttribute("tabindex");
       node.removeAttribute("role");
       node.removeAttribute("aria-label");
     }
   }
+}
+
+// the sticky header grows when it wraps (narrow windows, zoom): what takes focus or is jumped to
+// scrolls clear of it and of the footer bar
+function clearHeader() {
+  const top = document.querySelector("header.bar").offsetHeight + 12;
+  const bottom = document.querySelector(".submit-bar").offsetHeight + 12;
+  document.documentElement.style.scrollPaddingTop = `${top}px`;
+  document.documentElement.style.scrollPaddingBottom = `${bottom}px`;
+  for (const card of document.querySelectorAll(".question")) card.style.scrollMarginTop = `${top}px`;
 }
 
 // ---- life cycle --------------------------------------------------------------------------
@@ -533,7 +563,8 @@ async function start() {
   keep("revisions", revisions);
   keep("pending", pending);
   reachable();
-  window.addEventListener("resize", debounce(reachable, 300));
+  clearHeader();
+  window.addEventListener("resize", debounce(() => { reachable(); clearHeader(); }, 300));
   syncClock(form.attempt);
   updateOverview();
   flush();
@@ -549,5 +580,6 @@ setInterval(() => keep("time", timeSpent), 5000);
 setInterval(refresh, 20000);
 setInterval(() => { if (clock.state === "paused") refresh(); }, 5000);
 window.addEventListener("online", flush);
+window.addEventListener("pagehide", saveTyping); // what was just typed goes to localStorage before a reload
 window.addEventListener("exam:refresh", refresh); // the live channel saw a state change or more time
 start();
