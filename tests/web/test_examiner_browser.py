@@ -26,6 +26,7 @@ from tests.factories import PASSWORD, bearer, make_user
 from tests.grading.conftest import NO_BWRAP
 from tests.scoring.helpers import ROOT_DOCKERFILE, form_rows, right_answer, shown, wrong_answer
 from tests.servers import Server
+from tests.web.a11y import assert_accessible
 from tests.web.browser import chromium
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -237,6 +238,17 @@ def test_an_examiner_reviews_overrides_and_releases_and_the_credential_verifies(
             public.goto(f"{server.base}/credentials/{credential['id']}")
             expect(public.locator(".verdict")).to_contain_text("Valid credential")
             expect(public.locator("body")).to_contain_text("Test candidate")
+            assert_accessible(public, "public credential page")
+
+            # ... and on "My exams": the released result beside the sitting, the credential below it
+            mine = browser.new_context().new_page()
+            _sign_in(mine, server.base, CANDIDATE, "/exams")
+            row = mine.locator(f'#exams tr[data-attempt="{attempt}"]')
+            expect(row.locator(".result-line")).to_contain_text("Passed: scaled score")
+            expect(row.get_by_role("link", name=re.compile("^Submission receipt"))).to_be_visible()
+            expect(mine.locator("#credentials")).to_be_visible()
+            expect(mine.locator("#credentials")).to_contain_text("Valid")
+            assert_accessible(mine, "My exams with a released result and a credential")
 
             _analyse_and_correct(page, ready, attempt, tmp_path)
             assert problems == []
