@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint typecheck bank-lint unit integration chromium sandbox bench clean
+.PHONY: run test lint typecheck bank-lint unit integration chromium sandbox bench screenshots clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ integration: $(BIN)/.installed sandbox
 	EXAM_TEST_DATABASE_URL=$${EXAM_TEST_DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/test} \
 	EXAM_TEST_REDIS_URL=$${EXAM_TEST_REDIS_URL:-redis://127.0.0.1:6379/0} \
 	$(BIN)/pytest -q -m integration
+
+# the candidate's pages as the browser tests see them, written where the README shows them
+screenshots: $(BIN)/.installed chromium
+	EXAM_SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest -q tests/web/test_candidate_flow.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache exam_service/grading/tools/node_modules
