@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 
@@ -10,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from exam_service.core.clock import FrozenClock
 from exam_service.delivery.briefing import RULES_DIGEST
-from exam_service.models import Attempt, AttemptState
-from tests.delivery.helpers import TIME_LIMIT_MINUTES, open_window, sitting
+from exam_service.models import Attempt, AttemptState, Role
+from tests.delivery.helpers import TIME_LIMIT_MINUTES, open_window, sitting, value_for
+from tests.factories import auth_headers
 
 
 async def test_the_briefing_says_what_the_sitting_holds_and_starting_needs_the_rules_accepted(
@@ -71,8 +73,8 @@ async def test_the_receipt_is_the_same_on_every_retry_and_names_the_log_entry(
     s = await sitting(client, sessionmaker, clock)
     assert (await s.get("/receipt")).status_code == 409  # nothing submitted yet
     form = await s.form()
-    single = next(i for i in form["items"] if i["item"]["type"] == "single_choice")
-    assert (await s.save(single["position"], 1, single["item"]["options"][0]["id"])).status_code == 200
+    answered = form["items"][0]
+    assert (await s.save(answered["position"], 1, value_for(answered["item"], 1))).status_code == 200
     clock.advance(minutes=12)
     first = await s.post("/submit")
     assert first.status_code == 200
@@ -167,3 +169,16 @@ async def test_a_booking_whose_window_closed_unstarted_does_not_block_the_next(
     assert booked.status_code == 201, booked.text
     mine = {a["id"]: a["state"] for a in (await client.get("/api/v1/me/attempts", headers=s.headers)).json()}
     assert mine[s.attempt_id] == "expired"
+
+
+async def test_two_bookings_sent_at_once_in_one_tier_give_one_seat(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock
+) -> None:
+    s = await sitting(client, sessionmaker, clock, started=False)
+    assert (await s.post("/submit")).status_code == 409  # nothing to submit yet: the sitting is only booked
+    first, second = [await open_window(client, s.admin, clock) for _ in range(2)]
+    _, fresh = await auth_headers(client, sessionmaker, clock, Role.candidate)  # holds no seat yet
+    bookings = await asyncio.gather(
+        *(client.post(f"/api/v1/windows/{w}/bookings", headers=fresh) for w in (first, second))
+    )
+    assert sorted(b.status_code for b in bookings) == [201, 409]

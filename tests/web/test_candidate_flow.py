@@ -340,6 +340,9 @@ class Keys:
         return bool(self.page.evaluate(f"() => {{ const el = document.activeElement; return Boolean({predicate}); }}"))
 
     def tab_until(self, predicate: str, cap: int = 200, shift: bool = False) -> None:
+        """Tabs on until the focused element matches (no press at all if it already does)."""
+        if self.focused(predicate):
+            return
         for _ in range(cap):
             self.tab(shift)
             if self.focused(predicate):

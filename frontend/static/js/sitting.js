@@ -36,7 +36,8 @@ const el = (tag, { dataset, attrs, ...props } = {}, ...children) => {
 // item text is rendered and sanitised on the server (markdown-it + nh3 allowlist); the CSP still
 // forbids any script it could contain
 const rendered = (tag, html, props = {}) => { const node = el(tag, props); node.innerHTML = html; return node; };
-const plain = (html) => { const node = document.createElement("div"); node.innerHTML = html; return node.textContent.trim(); };
+// text only, parsed in an inert document (nothing in it loads or runs)
+const plain = (html) => new DOMParser().parseFromString(html, "text/html").body.textContent.trim();
 
 function banner(message) {
   $("banner").textContent = message;
