@@ -69,7 +69,8 @@ def serve(
         port=port,
         workers=workers,
         log_config=None,
-        proxy_headers=True,
+        # the client's address comes from X-Forwarded-For only behind EXAM_TRUSTED_PROXIES (core/deps.py)
+        proxy_headers=False,
         # frames above this are refused by uvicorn itself; the channels refuse smaller ones (1009)
         ws_max_size=max(64 * 1024, settings.ws_max_message_bytes * 2),
     )

@@ -15,12 +15,19 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
 from exam_service.bank.endpoints import router as bank_router
+from exam_service.core.boundary import InputBoundaryMiddleware
 from exam_service.core.broker import Broker, create_broker
 from exam_service.core.clock import Clock, SystemClock
 from exam_service.core.database import create_engine, create_sessionmaker
 from exam_service.core.handlers import install_error_handlers
 from exam_service.core.logging import configure_logging
-from exam_service.core.middleware import BodyLimitMiddleware, Metrics, RequestContextMiddleware
+from exam_service.core.middleware import (
+    BodyLimitMiddleware,
+    Metrics,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
+from exam_service.core.openapi import install_openapi
 from exam_service.core.paths import project_root
 from exam_service.core.settings import Settings, get_settings
 from exam_service.core.tokens import TokenCodec
@@ -42,6 +49,7 @@ from exam_service.proctoring.snapshots import LocalStorage
 from exam_service.scheduling.endpoints import router as scheduling_router
 from exam_service.scoring import scorer as scoring_scorer
 from exam_service.scoring.endpoints import router as scoring_router
+from exam_service.web.api_docs import router as api_docs_router
 from exam_service.web.endpoints import router as web_router
 
 ROUTERS = (
@@ -58,6 +66,7 @@ ROUTERS = (
     credentials_issuer_router,
     credentials_pages_router,
     web_router,
+    api_docs_router,
 )
 
 
@@ -110,7 +119,8 @@ def create_app(
         title="MLOCP exam service",
         version="0.1.0",
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json",
     )
     app.state.settings = settings
@@ -120,6 +130,7 @@ def create_app(
     app.state.metrics = Metrics(CollectorRegistry())
     app.state.snapshot_storage = LocalStorage(Path(settings.snapshot_dir))
     install_error_handlers(app)
+    install_openapi(app)
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=project_root() / "frontend" / "static"), name="static")
@@ -130,7 +141,10 @@ def create_app(
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "X-Request-ID", "X-Client-Session"],
         )
+    # outermost last: request id and log, then security headers, the body cap, the input boundary
+    app.add_middleware(InputBoundaryMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, hsts_seconds=settings.hsts_seconds)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     return app
 

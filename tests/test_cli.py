@@ -89,12 +89,14 @@ def test_metrics_add_up_across_several_workers(env: dict[str, str], tmp_path: Pa
     assert run_cli(["db", "upgrade"], env).returncode == 0
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
-    server = Server({**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}, tmp_path / "workers.log", workers=2)
+    token = "scrape-5b1e0c9d7a3f42e68c0d1f9a4b7e2c35"
+    workers_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "EXAM_METRICS_TOKEN": token}
+    server = Server(workers_env, tmp_path / "workers.log", workers=2)
     server.start()
     try:
         for _ in range(40):  # new connections, spread over both workers by the kernel
             assert httpx.get(f"{server.base}/healthz").status_code == 200
-        text = httpx.get(f"{server.base}/metrics").text
+        text = httpx.get(f"{server.base}/metrics", headers={"Authorization": f"Bearer {token}"}).text
         [line] = [row for row in text.splitlines() if row.startswith("exam_http_requests_total") and "/healthz" in row]
         assert float(line.rsplit(" ", 1)[1]) >= 40
         # both workers counted requests, and /metrics added them up

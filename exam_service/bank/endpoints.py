@@ -25,6 +25,7 @@ from exam_service.bank.schemas import (
 from exam_service.core.database import SessionDep
 from exam_service.core.deps import ClockDep
 from exam_service.core.errors import BadRequest
+from exam_service.core.openapi import errors
 from exam_service.identity.auth import ExaminerUser
 from exam_service.models import BlueprintVersion, ItemVersion, VersionStatus
 
@@ -119,7 +120,7 @@ async def read_version(
     return _read(await bank_service.get_version(session, item_id, version))
 
 
-@router.post("/items/{item_id}/versions", response_model=PublishResult)
+@router.post("/items/{item_id}/versions", response_model=PublishResult, responses=errors(409))
 async def publish_version(
     session: SessionDep, examiner: ExaminerUser, item_id: ItemId, data: NewVersion, clock: ClockDep
 ) -> PublishResult:
@@ -131,7 +132,7 @@ async def publish_version(
     return PublishResult(outcome=outcome, version=_read(row))
 
 
-@router.post("/items/{item_id}/versions/{version}/retire", response_model=ItemVersionRead)
+@router.post("/items/{item_id}/versions/{version}/retire", response_model=ItemVersionRead, responses=errors(409))
 async def retire_version(
     session: SessionDep,
     examiner: ExaminerUser,

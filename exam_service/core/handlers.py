@@ -37,6 +37,10 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
 async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ExamServiceError)
     body = {"error": exc.error, "detail": exc.detail, **exc.extra}
+    if exc.status_code == 422 and "fields" not in body:  # every 422 lists its fields, as request validation does
+        field = str(exc.extra.get("field", "body"))
+        message = exc.detail.removeprefix(f"{field}: ")
+        body["fields"] = [{"field": field, "message": message, "type": "value_error"}]
     return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
 

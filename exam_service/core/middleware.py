@@ -141,3 +141,47 @@ class BodyLimitMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+# what every answer tells the browser; pages send their own, stricter Content-Security-Policy
+_ALWAYS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+]
+_NOTHING_TO_RUN = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
+
+
+class SecurityHeadersMiddleware:
+    """Adds the browser hardening headers to every HTTP answer.
+
+    Answers are never stored by a cache (tokens, forms with answers, results) unless the route says
+    otherwise, as public credential documents do; static assets keep their validators and may be cached.
+    ``hsts_seconds`` > 0 adds Strict-Transport-Security, for deployments served over HTTPS only.
+    """
+
+    def __init__(self, app: ASGIApp, hsts_seconds: int = 0) -> None:
+        self.app = app
+        self.extra = list(_ALWAYS)
+        if hsts_seconds > 0:
+            self.extra.append((b"strict-transport-security", f"max-age={hsts_seconds}; includeSubDomains".encode()))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope["path"].startswith("/static/")
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(name, value) for name, value in self.extra if name not in present]
+                if b"content-security-policy" not in present:
+                    headers.append(_NOTHING_TO_RUN)
+                if not static and b"cache-control" not in present:
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)

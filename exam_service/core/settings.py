@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
+import math
+from collections import Counter
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SECRET = "development-only-secret-change-me-0123456789"
 
@@ -32,11 +37,20 @@ class Settings(BaseSettings):
     session_hours: float = Field(default=12, gt=0, le=72)
 
     allowed_origins: list[str] = []
+    # addresses (or CIDR ranges) of reverse proxies whose X-Forwarded-For is believed; none by default
+    # given as a JSON list or comma-separated: EXAM_TRUSTED_PROXIES=10.0.0.5,10.1.0.0/16
+    trusted_proxies: Annotated[list[str], NoDecode] = []
+    # Strict-Transport-Security max-age for deployments served over HTTPS; 0 sends no HSTS header
+    hsts_seconds: int = Field(default=0, ge=0, le=2 * 365 * 24 * 3600)
+    # /metrics answers only a bearer of this token; unset, /metrics is not served
+    metrics_token: SecretStr | None = None
     public_base_url: str = "http://127.0.0.1:8000"
     max_body_bytes: int = Field(default=2_000_000, ge=1024)
 
-    # login throttling: after `login_slow_after` failures each further try must wait
-    # 2**n seconds; after `login_lock_after` the key is refused for `login_lock_minutes`.
+    # login limits (identity/throttle.py): after `login_slow_after` failures of one account from one
+    # address each further try waits 2**n seconds, at most 30; an address that fails on
+    # `login_lock_after` different accounts within the window is refused for `login_lock_minutes`.
+    # An account is never locked. A record is forgotten after `login_window_minutes` without failures.
     login_slow_after: int = Field(default=5, ge=1)
     login_lock_after: int = Field(default=10, ge=2)
     login_lock_minutes: int = Field(default=15, ge=1)
@@ -83,22 +97,63 @@ class Settings(BaseSettings):
     log_json: bool = True
     bank_path: str = "question_bank"
 
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies", mode="after")
+    @classmethod
+    def _proxies_are_addresses(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or CIDR range") from None
+        return value
+
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
-        if self.environment != "development":
-            uses_secret = self.token_algorithm.startswith("HS")
-            if uses_secret and self.token_secret.get_secret_value() == DEFAULT_SECRET:
-                raise ValueError("EXAM_TOKEN_SECRET must be set outside development")
-            if uses_secret and len(self.token_secret.get_secret_value()) < 32:
-                raise ValueError("EXAM_TOKEN_SECRET must be at least 32 characters")
+        """Refuses a configuration unsafe to run, naming the setting at fault and never its value.
+
+        A plain ``ValueError`` here would make pydantic print the whole input (the token secret and
+        keys among it), so the refusal is raised with a placeholder in place of the input.
+        """
+        problems: list[str] = []
+        if self.environment != "development" and self.token_algorithm.startswith("HS"):
+            secret = self.token_secret.get_secret_value()
+            # Shannon entropy per character: a repeated short pattern ("aaaa...", "abcabc...") stays
+            # under 3 bits, random text from any generator (hex, base64, token_urlsafe) is well above it
+            counts = Counter(secret).values()
+            bits = -sum(n / len(secret) * math.log2(n / len(secret)) for n in counts) if secret else 0.0
+            if secret == DEFAULT_SECRET:
+                problems.append("EXAM_TOKEN_SECRET must be set outside development")
+            elif len(secret) < 32:
+                problems.append("EXAM_TOKEN_SECRET must be at least 32 characters")
+            elif bits < 3.0:
+                problems.append(
+                    "EXAM_TOKEN_SECRET is too predictable (too few different characters); generate one with "
+                    "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+                )
         if not self.token_algorithm.startswith("HS") and not (self.token_private_key and self.token_public_key):
-            raise ValueError(f"{self.token_algorithm} needs EXAM_TOKEN_PRIVATE_KEY and EXAM_TOKEN_PUBLIC_KEY")
+            problems.append(f"{self.token_algorithm} needs EXAM_TOKEN_PRIVATE_KEY and EXAM_TOKEN_PUBLIC_KEY")
         if self.grading_allow_unsandboxed and self.environment == "production":
-            raise ValueError("EXAM_GRADING_ALLOW_UNSANDBOXED cannot be set in production")
+            problems.append("EXAM_GRADING_ALLOW_UNSANDBOXED cannot be set in production")
         if self.environment == "production" and self.credential_signing_key is None:
-            raise ValueError("EXAM_CREDENTIAL_SIGNING_KEY must be set in production")
+            problems.append("EXAM_CREDENTIAL_SIGNING_KEY must be set in production")
         if self.login_lock_after <= self.login_slow_after:
-            raise ValueError("EXAM_LOGIN_LOCK_AFTER must be greater than EXAM_LOGIN_SLOW_AFTER")
+            problems.append("EXAM_LOGIN_LOCK_AFTER must be greater than EXAM_LOGIN_SLOW_AFTER")
+        if problems:
+            errors = [
+                InitErrorDetails(type=PydanticCustomError("value_error", problem), loc=(), input="(not shown)")
+                for problem in problems
+            ]
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
         return self
 
     @property

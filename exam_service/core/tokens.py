@@ -3,9 +3,10 @@
 Two kinds of token: access tokens (``TokenCodec``) and the signed credentials candidates earn
 (``CredentialCodec``: ES256 only, its own allowlist, keys from ``credentials.keys``).
 
-Access tokens carry ``iss``, ``aud``, ``sub``, ``role``, ``exp``, ``iat``, ``jti`` and ``typ``;
-``decode`` refuses a token that lacks any of them, is signed with an algorithm other than the
-one configured, or whose header names an algorithm outside the allowlist.
+Access tokens carry ``iss``, ``aud``, ``sub``, ``role``, ``exp``, ``iat``, ``auth_time``, ``jti``,
+``typ`` and ``sid`` (the sign-in session the token belongs to); ``decode`` refuses a token that
+lacks any of them, holds one of the wrong type (``exp`` as a string, say), is signed with an
+algorithm other than the one configured, or whose header names an algorithm outside the allowlist.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from exam_service.core.settings import Settings
 
 ALLOWED_ALGORITHMS = frozenset({"HS256", "HS384", "HS512", "RS256", "ES256"})
 ACCESS = "access"
-REQUIRED_CLAIMS = ("iss", "aud", "sub", "role", "exp", "iat", "jti", "typ")
+STRING_CLAIMS = ("iss", "aud", "sub", "role", "jti", "typ", "sid")
+TIME_CLAIMS = ("exp", "iat", "auth_time")  # NumericDate: seconds since the epoch, as a JSON integer
+REQUIRED_CLAIMS = STRING_CLAIMS + TIME_CLAIMS
 
 
 class InvalidToken(Exception):
@@ -41,6 +44,7 @@ class TokenClaims:
     expires_at: datetime
     token_type: str
     authenticated_at: datetime  # when the password was checked; refreshed tokens keep it
+    session_id: str  # the sign-in session: every token of one sign-in shares it
 
 
 @dataclass(frozen=True)
@@ -73,8 +77,9 @@ class TokenCodec:
         role: str,
         now: datetime,
         lifetime: timedelta,
+        session_id: str,
+        authenticated_at: datetime,
         token_type: str = ACCESS,
-        authenticated_at: datetime | None = None,
     ) -> tuple[str, TokenClaims]:
         claims = TokenClaims(
             subject=subject,
@@ -83,7 +88,8 @@ class TokenCodec:
             issued_at=now,
             expires_at=now + lifetime,
             token_type=token_type,
-            authenticated_at=authenticated_at or now,
+            authenticated_at=authenticated_at,
+            session_id=session_id,
         )
         payload = {
             "iss": self.issuer,
@@ -95,6 +101,7 @@ class TokenCodec:
             "jti": claims.token_id,
             "typ": token_type,
             "auth_time": int(claims.authenticated_at.timestamp()),
+            "sid": session_id,
         }
         return jwt.encode(payload, self.signing_key, algorithm=self.algorithm), claims
 
@@ -129,14 +136,17 @@ class TokenCodec:
         missing = [claim for claim in REQUIRED_CLAIMS if claim not in payload]
         if missing:
             raise InvalidToken(f"missing claims: {', '.join(missing)}")
+        wrong = [claim for claim in STRING_CLAIMS if not isinstance(payload[claim], str)]
+        wrong += [claim for claim in TIME_CLAIMS if not _is_numeric_date(payload[claim])]
+        if wrong:
+            raise InvalidToken(f"claims of the wrong type: {', '.join(wrong)}")
         if payload["typ"] != expected_type:
             raise InvalidToken(f"token type {payload['typ']!r} is not {expected_type!r}")
-        try:
-            expires_at = datetime.fromtimestamp(int(payload["exp"]), tz=now.tzinfo)
-            issued_at = datetime.fromtimestamp(int(payload["iat"]), tz=now.tzinfo)
-            authenticated_at = datetime.fromtimestamp(int(payload.get("auth_time", payload["iat"])), tz=now.tzinfo)
-        except (TypeError, ValueError) as exc:
-            raise InvalidToken("exp, iat and auth_time must be numbers") from exc
+        expires_at = datetime.fromtimestamp(payload["exp"], tz=now.tzinfo)
+        issued_at = datetime.fromtimestamp(payload["iat"], tz=now.tzinfo)
+        authenticated_at = datetime.fromtimestamp(payload["auth_time"], tz=now.tzinfo)
+        if authenticated_at > issued_at:
+            raise InvalidToken("auth_time is after iat")
         if expires_at <= now:
             raise InvalidToken("token has expired")
         if issued_at > now + timedelta(seconds=30):
@@ -149,7 +159,13 @@ class TokenCodec:
             expires_at=expires_at,
             token_type=str(payload["typ"]),
             authenticated_at=authenticated_at,
+            session_id=str(payload["sid"]),
         )
+
+
+def _is_numeric_date(value: object) -> bool:
+    """A JSON integer within the years datetime can hold (bool is an int in Python: refused)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 253_402_300_800
 
 
 # ---- credentials: Open Badges VC-JWTs, signed with the issuer's EC P-256 key ---------------------

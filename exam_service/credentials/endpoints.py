@@ -16,6 +16,7 @@ from exam_service.bank.authoring import Tier
 from exam_service.core.database import SessionDep
 from exam_service.core.deps import ClockDep
 from exam_service.core.errors import Forbidden, NotFound
+from exam_service.core.openapi import TEXT, errors, media, raises
 from exam_service.credentials import openbadge
 from exam_service.credentials import service as credentials_service
 from exam_service.credentials.keys import CredentialSigner, CredentialSignerDep
@@ -36,6 +37,7 @@ issuer_router = APIRouter(tags=["credentials"])
 PUBLIC_DOCUMENT = {"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"}
 
 
+@raises(403)
 async def readable_credential(session: SessionDep, user: CurrentUser, credential_id: uuid.UUID) -> Credential:
     """The holder's own credential, or any for examiners and admins; another candidate's is not found."""
     repo = CredentialRepository(session)
@@ -104,7 +106,13 @@ async def my_credentials(
     return [CredentialRead.build(c, _urls(signer), clock.now()) for c in credentials]
 
 
-@router.get("/credentials/{credential_id}/download")
+@router.get(
+    "/credentials/{credential_id}/download",
+    responses=media(
+        "The signed VC-JWT (``format=jwt``), or the OpenBadgeCredential it carries (``format=json``).",
+        {"application/vc+jwt": TEXT, "application/json": {"type": "object"}},
+    ),
+)
 async def download(
     credential: ReadableCredential, kind: Annotated[Literal["jwt", "json"], Query(alias="format")] = "jwt"
 ) -> Response:
@@ -135,7 +143,7 @@ async def list_credentials(
     return [CredentialStaffRead.build(c, _urls(signer), clock.now()) for c in credentials]
 
 
-@router.post("/credentials/{credential_id}/revoke", response_model=CredentialStaffRead)
+@router.post("/credentials/{credential_id}/revoke", response_model=CredentialStaffRead, responses=errors(409))
 async def revoke(
     session: SessionDep,
     examiner: ExaminerUser,

@@ -12,6 +12,7 @@ from exam_service.core.clock import Clock
 from exam_service.core.database import SessionDep
 from exam_service.core.deps import ClockDep
 from exam_service.core.errors import Conflict, Unprocessable
+from exam_service.core.openapi import errors
 from exam_service.delivery import answers, briefing, timing
 from exam_service.delivery import service as delivery_service
 from exam_service.delivery.auth import CandidateAttempt
@@ -55,7 +56,12 @@ def status_of(attempt: Attempt, clock: Clock, warnings: list[str] | None = None)
     )
 
 
-@router.post("/windows/{window_id}/registrations", response_model=AttemptStatus, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/windows/{window_id}/registrations",
+    response_model=AttemptStatus,
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(409),
+)
 async def register_candidate(
     session: SessionDep, admin: AdminUser, window_id: uuid.UUID, data: Registration, clock: ClockDep
 ) -> AttemptStatus:
@@ -64,7 +70,12 @@ async def register_candidate(
     return status_of(await delivery_service.register(session, window, candidate, admin, clock), clock)
 
 
-@router.post("/windows/{window_id}/bookings", response_model=AttemptStatus, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/windows/{window_id}/bookings",
+    response_model=AttemptStatus,
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(409),
+)
 async def book_seat(
     session: SessionDep, candidate: CandidateUser, window_id: uuid.UUID, clock: ClockDep
 ) -> AttemptStatus:
@@ -96,7 +107,7 @@ async def read_attempt(attempt: CandidateAttempt, clock: ClockDep) -> AttemptSta
     return status_of(attempt, clock)
 
 
-@router.post("/attempts/{attempt_id}/check-in", response_model=AttemptStatus)
+@router.post("/attempts/{attempt_id}/check-in", response_model=AttemptStatus, responses=errors(409))
 async def check_in(
     session: SessionDep, attempt: CandidateAttempt, candidate: CandidateUser, clock: ClockDep
 ) -> AttemptStatus:
@@ -129,7 +140,7 @@ async def read_briefing(
     )
 
 
-@router.post("/attempts/{attempt_id}/start", response_model=AttemptStatus)
+@router.post("/attempts/{attempt_id}/start", response_model=AttemptStatus, responses=errors(409))
 async def start(
     session: SessionDep,
     attempt: CandidateAttempt,
@@ -143,7 +154,7 @@ async def start(
     return status_of(attempt, clock)
 
 
-@router.get("/attempts/{attempt_id}/form", response_model=FormRead)
+@router.get("/attempts/{attempt_id}/form", response_model=FormRead, responses=errors(409))
 async def read_form(
     session: SessionDep, attempt: CandidateAttempt, clock: ClockDep, client_session: ClientSession = None
 ) -> FormRead:
@@ -156,7 +167,7 @@ async def read_form(
     return FormRead(attempt=status_of(attempt, clock, warnings), items=items)
 
 
-@router.put("/attempts/{attempt_id}/responses/{position}", response_model=SaveResult)
+@router.put("/attempts/{attempt_id}/responses/{position}", response_model=SaveResult, responses=errors(409))
 async def save_response(
     session: SessionDep,
     attempt: CandidateAttempt,
@@ -184,7 +195,7 @@ async def save_response(
     )
 
 
-@router.put("/attempts/{attempt_id}/flags/{position}", response_model=AttemptStatus)
+@router.put("/attempts/{attempt_id}/flags/{position}", response_model=AttemptStatus, responses=errors(409))
 async def flag(
     session: SessionDep, attempt: CandidateAttempt, position: Position, data: FlagRequest, clock: ClockDep
 ) -> AttemptStatus:
@@ -192,7 +203,7 @@ async def flag(
     return status_of(attempt, clock)
 
 
-@router.post("/attempts/{attempt_id}/submit", response_model=SubmitResult)
+@router.post("/attempts/{attempt_id}/submit", response_model=SubmitResult, responses=errors(409))
 async def submit(
     session: SessionDep, attempt: CandidateAttempt, candidate: CandidateUser, clock: ClockDep
 ) -> SubmitResult:
@@ -203,7 +214,7 @@ async def submit(
     return SubmitResult(attempt=status_of(attempt, clock), unanswered=kept.total - kept.answered, receipt=kept)
 
 
-@router.get("/attempts/{attempt_id}/receipt", response_model=ReceiptRead)
+@router.get("/attempts/{attempt_id}/receipt", response_model=ReceiptRead, responses=errors(409))
 async def read_receipt(session: SessionDep, attempt: CandidateAttempt) -> ReceiptRead:
     return await _receipt(session, attempt)
 

@@ -12,6 +12,7 @@ from fastapi.security import OAuth2PasswordBearer
 from exam_service.core.database import SessionDep
 from exam_service.core.deps import ClockDep, TokenCodecDep
 from exam_service.core.errors import Forbidden, NotAuthenticated
+from exam_service.core.openapi import raises
 from exam_service.core.tokens import TokenClaims
 from exam_service.identity import service as identity_service
 from exam_service.models import Role, User
@@ -50,6 +51,7 @@ CurrentUser = Annotated[User, Depends(current_user)]
 def require_role(*roles: Role) -> Callable[[User], Awaitable[User]]:
     allowed = frozenset(roles)
 
+    @raises(403)
     async def dependency(user: CurrentUser) -> User:
         if user.role not in allowed:
             raise Forbidden(f"this action needs the role {' or '.join(sorted(r.value for r in allowed))}")

@@ -3,12 +3,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exam_service.models import LoginThrottle, RevokedToken, Role, User
+from exam_service.models import AuthSession, LoginThrottle, RefreshToken, Role, User
 
 
 class UserRepository:
@@ -34,29 +34,75 @@ class UserRepository:
         return list((await self.session.execute(statement)).scalars())
 
 
-class TokenRepository:
+class SessionRepository:
+    """Sign-in sessions and their refresh tokens."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def is_revoked(self, token_id: str) -> bool:
-        return await self.session.get(RevokedToken, token_id) is not None
+    async def add(self, auth_session: AuthSession) -> AuthSession:
+        self.session.add(auth_session)
+        await self.session.flush()
+        return auth_session
 
-    async def revoke(self, token_id: str, expires_at: datetime) -> None:
-        if await self.session.get(RevokedToken, token_id) is None:
-            self.session.add(RevokedToken(token_id=token_id, expires_at=expires_at))
-            await self.session.flush()
+    async def user_and_session(self, session_id: uuid.UUID) -> tuple[User, AuthSession] | None:
+        """The session's user with the session, in one query."""
+        statement = select(User, AuthSession).join(AuthSession, AuthSession.user_id == User.id)
+        row = (await self.session.execute(statement.where(AuthSession.id == session_id))).first()
+        return None if row is None else (row[0], row[1])
 
-    async def purge_expired(self, now: datetime) -> int:
-        result = await self.session.execute(delete(RevokedToken).where(RevokedToken.expires_at <= now))
+    async def add_refresh(self, token: RefreshToken) -> None:
+        self.session.add(token)
+        await self.session.flush()
+
+    async def lock_refresh(self, token_hash: str) -> RefreshToken | None:
+        statement = (
+            select(RefreshToken)
+            .where(RefreshToken.token_hash == token_hash)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def get_refresh(self, token_hash: str) -> RefreshToken | None:
+        return await self.session.get(RefreshToken, token_hash)
+
+    async def lock_session(self, session_id: uuid.UUID) -> AuthSession | None:
+        statement = (
+            select(AuthSession)
+            .where(AuthSession.id == session_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def end_all(self, user_id: uuid.UUID, now: datetime, reason: str) -> int:
+        """Ends every open session of a user; the number ended."""
+        result = await self.session.execute(
+            update(AuthSession)
+            .where(AuthSession.user_id == user_id, AuthSession.ended_at.is_(None), AuthSession.expires_at > now)
+            .values(ended_at=now, end_reason=reason)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def purge_expired(self, before: datetime) -> int:
+        """Forgets sessions that ended or expired before ``before`` (their refresh tokens go with them)."""
+        old = select(AuthSession.id).where((AuthSession.expires_at < before) | (AuthSession.ended_at < before))
+        await self.session.execute(delete(RefreshToken).where(RefreshToken.session_id.in_(old)))
+        result = await self.session.execute(
+            delete(AuthSession).where((AuthSession.expires_at < before) | (AuthSession.ended_at < before))
+        )
         return int(getattr(result, "rowcount", 0) or 0)
 
 
 class ThrottleRepository:
+    """Failed-login records, each under its key (see ``identity/throttle.py``)."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def lock(self, keys: list[str], now: datetime) -> list[LoginThrottle]:
-        """Creates missing records, then locks and returns them in key order (no deadlocks)."""
+    async def lock(self, keys: list[str], now: datetime) -> dict[str, LoginThrottle]:
+        """Creates missing records, then locks and returns them, taken in key order (no deadlocks)."""
         dialect = self.session.get_bind().dialect.name
         insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
         rows = [{"key": k, "failures": 0, "window_started_at": now, "last_failure_at": now} for k in keys]
@@ -68,7 +114,17 @@ class ThrottleRepository:
             .with_for_update()
             .execution_options(populate_existing=True)
         )
-        return list((await self.session.execute(statement)).scalars())
+        return {row.key: row for row in (await self.session.execute(statement)).scalars()}
+
+    async def count_failing(self, prefix: str, since: datetime) -> int:
+        """How many records under ``prefix`` hold a failure after ``since`` (pending changes included)."""
+        await self.session.flush()
+        statement = select(func.count()).where(
+            LoginThrottle.key.startswith(prefix, autoescape=True),
+            LoginThrottle.failures > 0,
+            LoginThrottle.last_failure_at > since,
+        )
+        return int((await self.session.execute(statement)).scalar_one())
 
     async def purge_before(self, moment: datetime) -> None:
         """Drops records whose last failure is older than ``moment`` and that hold no lock."""
@@ -79,5 +135,5 @@ class ThrottleRepository:
             )
         )
 
-    async def clear(self, key: str) -> None:
-        await self.session.execute(delete(LoginThrottle).where(LoginThrottle.key == key))
+    async def clear(self, keys: list[str]) -> None:
+        await self.session.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(keys)))

@@ -17,8 +17,20 @@ Password = Annotated[str, Field(min_length=12, max_length=256)]
 class TokenResponse(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
-    expires_in: int
+    expires_in: int = Field(description="seconds until the access token expires")
     role: Role
+    refresh_token: str = Field(description="trade it once at POST /api/v1/auth/refresh for a new pair")
+    refresh_expires_in: int = Field(description="seconds until the sign-in session ends; sign in again after")
+
+
+class RefreshRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    refresh_token: Annotated[str, StringConstraints(min_length=20, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class SessionsEnded(BaseModel):
+    ended: int = Field(description="how many open sessions were ended")
 
 
 class UserCreate(BaseModel):

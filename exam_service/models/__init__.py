@@ -4,7 +4,7 @@ from exam_service.models.bank import BankItem, BlueprintVersion, Form, FormItem,
 from exam_service.models.base import Base
 from exam_service.models.delivery import Attempt, AttemptState, AttemptTransition, Response, SittingEvent
 from exam_service.models.grading import GradingJob, GradingState
-from exam_service.models.identity import LoginThrottle, RevokedToken, Role, User
+from exam_service.models.identity import AuthSession, LoginThrottle, RefreshToken, Role, User
 from exam_service.models.proctoring import ChannelTicket, Incident, IncidentStatus, SittingIntegrity, WebcamSnapshot
 from exam_service.models.scheduling import Credential, ExamWindow, Waiver, WindowProctor
 from exam_service.models.scoring import (
@@ -20,6 +20,7 @@ __all__ = [
     "Attempt",
     "AttemptState",
     "AttemptTransition",
+    "AuthSession",
     "BankItem",
     "Base",
     "BlueprintVersion",
@@ -35,12 +36,12 @@ __all__ = [
     "ItemVersion",
     "KeyCorrection",
     "LoginThrottle",
+    "RefreshToken",
     "RescoreRequest",
     "Response",
     "Result",
     "ResultDecision",
     "ResultState",
-    "RevokedToken",
     "Role",
     "ScoreOverride",
     "SittingEvent",

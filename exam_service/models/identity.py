@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import enum
+import uuid
 from datetime import datetime
 
-from sqlalchemy import Enum, String
+from sqlalchemy import Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from exam_service.models.base import Base, UUIDKey
@@ -30,15 +31,36 @@ class User(UUIDKey, Base):
     extra_time_minutes: Mapped[int] = mapped_column(default=0)
 
 
-class RevokedToken(Base):
-    __tablename__ = "revoked_tokens"
+class AuthSession(UUIDKey, Base):
+    """One sign-in: every access and refresh token minted after one password check (a token family).
 
-    token_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    expires_at: Mapped[datetime] = mapped_column(index=True)
+    Ending it (logout, an admin, a reused refresh token) refuses every token of the family at once.
+    """
+
+    __tablename__ = "auth_sessions"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    authenticated_at: Mapped[datetime]  # when the password was checked
+    expires_at: Mapped[datetime] = mapped_column(index=True)  # no refresh after this
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(40))
+
+
+class RefreshToken(Base):
+    """A refresh token, stored as its SHA-256; each one is used once and names its successor."""
+
+    __tablename__ = "auth_refresh_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_sessions.id", ondelete="CASCADE"), index=True)
+    issued_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    replaced_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class LoginThrottle(Base):
-    """Failed logins per key (``account:<email>`` or ``address:<ip>``) within a window."""
+    """Failed logins per key within a window: ``account:<email digest>``, ``address:<ip>`` or
+    ``pair:<ip>|<email digest>`` (see ``identity.throttle``)."""
 
     __tablename__ = "login_throttles"
 

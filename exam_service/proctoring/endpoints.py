@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from exam_service.core.database import SessionDep
 from exam_service.core.deps import ClockDep, SettingsDep
 from exam_service.core.errors import NotFound, Unprocessable
+from exam_service.core.openapi import BINARY, errors, media
 from exam_service.delivery import answers, events
 from exam_service.delivery import service as delivery_service
 from exam_service.delivery.auth import CandidateAttempt, StaffAttempt, staff_attempt
@@ -59,7 +60,13 @@ async def candidate_ticket(
     return TicketRead(ticket=ticket, url=f"/ws/candidate?ticket={ticket}", expires_in=lifetime)
 
 
-@router.post("/attempts/{attempt_id}/snapshots", response_model=SnapshotRead, status_code=201)
+@router.post(
+    "/attempts/{attempt_id}/snapshots",
+    response_model=SnapshotRead,
+    status_code=201,
+    responses=errors(409),
+    openapi_extra={"requestBody": {"required": True, "content": {"image/jpeg": {"schema": BINARY}}}},
+)
 async def upload_snapshot(
     request: Request, session: SessionDep, attempt: CandidateAttempt, clock: ClockDep, settings: SettingsDep
 ) -> SnapshotRead:
@@ -75,7 +82,7 @@ async def upload_snapshot(
 # ---- staff -----------------------------------------------------------------------------------
 
 
-@router.post("/proctoring/channel-ticket", response_model=TicketRead)
+@router.post("/proctoring/channel-ticket", response_model=TicketRead, responses=errors(404))
 async def proctor_ticket(
     session: SessionDep, staff: StaffUser, clock: ClockDep, settings: SettingsDep, data: TicketRequest | None = None
 ) -> TicketRead:
@@ -118,7 +125,7 @@ async def read_attempt(attempt: StaffAttempt, clock: ClockDep) -> AttemptStatus:
     return status_of(attempt, clock)
 
 
-@router.post("/proctoring/attempts/{attempt_id}/{action}", response_model=AttemptStatus)
+@router.post("/proctoring/attempts/{attempt_id}/{action}", response_model=AttemptStatus, responses=errors(409))
 async def take_action(
     session: SessionDep,
     attempt: StaffAttempt,
@@ -134,7 +141,7 @@ async def take_action(
     return status_of(attempt, clock)
 
 
-@router.post("/proctoring/incidents/{incident_id}/{decision}", response_model=IncidentRead)
+@router.post("/proctoring/incidents/{incident_id}/{decision}", response_model=IncidentRead, responses=errors(409))
 async def resolve_incident(
     session: SessionDep,
     staff: StaffUser,
@@ -203,7 +210,11 @@ async def list_snapshots(session: SessionDep, attempt: StaffAttempt) -> list[Sna
     return [SnapshotRead.model_validate(s) for s in await SnapshotRepository(session).of_attempt(attempt.id)]
 
 
-@router.get("/proctoring/snapshots/{snapshot_id}", response_class=Response)
+@router.get(
+    "/proctoring/snapshots/{snapshot_id}",
+    response_class=Response,
+    responses=media("The webcam frame as stored.", {"image/jpeg": BINARY}),
+)
 async def read_snapshot(
     request: Request, session: SessionDep, staff: StaffUser, snapshot_id: uuid.UUID, clock: ClockDep
 ) -> Response:

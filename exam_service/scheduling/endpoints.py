@@ -8,6 +8,7 @@ from fastapi import APIRouter, status
 
 from exam_service.core.database import SessionDep
 from exam_service.core.deps import ClockDep
+from exam_service.core.openapi import errors
 from exam_service.identity.auth import AdminUser, CurrentUser, ExaminerUser
 from exam_service.scheduling import service as scheduling_service
 from exam_service.scheduling.repository import WindowRepository
@@ -16,7 +17,7 @@ from exam_service.scheduling.schemas import Assignment, ProctorRead, WaiverCreat
 router = APIRouter(prefix="/api/v1", tags=["scheduling"])
 
 
-@router.post("/windows", response_model=WindowRead, status_code=status.HTTP_201_CREATED)
+@router.post("/windows", response_model=WindowRead, status_code=status.HTTP_201_CREATED, responses=errors(404, 409))
 async def create_window(session: SessionDep, admin: AdminUser, data: WindowCreate, clock: ClockDep) -> WindowRead:
     return WindowRead.model_validate(await scheduling_service.create_window(session, admin, data, clock))
 
@@ -49,6 +50,6 @@ async def unassign_proctor(session: SessionDep, _admin: AdminUser, window_id: uu
     await scheduling_service.unassign_proctor(session, window, proctor_id)
 
 
-@router.post("/waivers", response_model=WaiverRead, status_code=status.HTTP_201_CREATED)
+@router.post("/waivers", response_model=WaiverRead, status_code=status.HTTP_201_CREATED, responses=errors(404, 409))
 async def grant_waiver(session: SessionDep, examiner: ExaminerUser, data: WaiverCreate, clock: ClockDep) -> WaiverRead:
     return WaiverRead.model_validate(await scheduling_service.grant_waiver(session, examiner, data, clock))

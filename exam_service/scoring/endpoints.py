@@ -8,11 +8,12 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import PlainTextResponse, Response
+from fastapi.responses import Response
 
 from exam_service.core.database import SessionDep
 from exam_service.core.deps import ClockDep
 from exam_service.core.errors import Conflict
+from exam_service.core.openapi import TEXT, errors, media
 from exam_service.credentials.keys import CredentialSignerDep
 from exam_service.delivery.auth import CandidateAttempt
 from exam_service.identity.auth import ExaminerUser
@@ -38,6 +39,7 @@ from exam_service.scoring.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["results"])
+CSV = media("A spreadsheet (CSV, UTF-8), sent as an attachment.", {"text/csv": TEXT})
 
 
 @router.get("/results", response_model=list[QueueRow])
@@ -83,7 +85,7 @@ async def score_report(session: SessionDep, attempt: ExaminedAttempt) -> ScoreRe
     return await report.score_report(session, attempt, result)
 
 
-@router.post("/results/{attempt_id}/score", response_model=ResultRead)
+@router.post("/results/{attempt_id}/score", response_model=ResultRead, responses=errors(409))
 async def rescore(session: SessionDep, attempt: ExaminedAttempt, clock: ClockDep) -> Result:
     result = await service.score(session, attempt, clock)
     if result is None:
@@ -91,7 +93,7 @@ async def rescore(session: SessionDep, attempt: ExaminedAttempt, clock: ClockDep
     return result
 
 
-@router.post("/results/{attempt_id}/items/{position}/override", response_model=ResultRead)
+@router.post("/results/{attempt_id}/items/{position}/override", response_model=ResultRead, responses=errors(409))
 async def override_item(
     session: SessionDep,
     attempt: ExaminedAttempt,
@@ -104,7 +106,7 @@ async def override_item(
     return await decisions.override(session, attempt, examiner, position, data.points, data.reason, clock)
 
 
-@router.post("/results/{attempt_id}/release", response_model=ResultRead)
+@router.post("/results/{attempt_id}/release", response_model=ResultRead, responses=errors(409))
 async def release(
     session: SessionDep,
     attempt: ExaminedAttempt,
@@ -126,7 +128,7 @@ async def release_window(
     return ReleaseSummary(released=len(released), attempt_ids=[r.attempt_id for r in released])
 
 
-@router.post("/results/{attempt_id}/confirm-change", response_model=ResultRead)
+@router.post("/results/{attempt_id}/confirm-change", response_model=ResultRead, responses=errors(409))
 async def confirm_change(
     session: SessionDep,
     attempt: ExaminedAttempt,
@@ -138,7 +140,7 @@ async def confirm_change(
     return await decisions.confirm_change(session, attempt, examiner, data.reason, signer, clock)
 
 
-@router.post("/results/{attempt_id}/invalidation", response_model=ResultRead)
+@router.post("/results/{attempt_id}/invalidation", response_model=ResultRead, responses=errors(409))
 async def request_invalidation(
     session: SessionDep, attempt: ExaminedAttempt, examiner: ExaminerUser, data: DecisionRequest, clock: ClockDep
 ) -> Result:
@@ -146,14 +148,14 @@ async def request_invalidation(
     return await decisions.request_invalidation(session, attempt, examiner, data.reason, clock)
 
 
-@router.post("/results/{attempt_id}/invalidation/confirm", response_model=ResultRead)
+@router.post("/results/{attempt_id}/invalidation/confirm", response_model=ResultRead, responses=errors(409))
 async def confirm_invalidation(
     session: SessionDep, attempt: ExaminedAttempt, examiner: ExaminerUser, data: DecisionRequest, clock: ClockDep
 ) -> Result:
     return await decisions.confirm_invalidation(session, attempt, examiner, data.reason, clock)
 
 
-@router.post("/results/{attempt_id}/invalidation/withdraw", response_model=ResultRead)
+@router.post("/results/{attempt_id}/invalidation/withdraw", response_model=ResultRead, responses=errors(409))
 async def withdraw_invalidation(
     session: SessionDep, attempt: ExaminedAttempt, examiner: ExaminerUser, data: DecisionRequest, clock: ClockDep
 ) -> Result:
@@ -225,14 +227,14 @@ async def item_analysis(
     return await analysis.analyse(session, blueprint_version_id, bins)
 
 
-@router.get("/analysis/{blueprint_version_id}/responses.csv", response_class=PlainTextResponse)
+@router.get("/analysis/{blueprint_version_id}/responses.csv", response_class=Response, responses=CSV)
 async def response_matrix(session: SessionDep, _examiner: ExaminerUser, blueprint_version_id: uuid.UUID) -> Response:
     """The response matrix as ``exam-service stats items`` reads it (one row per sitting, one column per item)."""
     matrix, _, _ = await analysis.matrix_of(session, blueprint_version_id)
     return _csv(matrix_csv.write_matrix(matrix), f"responses-{blueprint_version_id}.csv")
 
 
-@router.get("/analysis/{blueprint_version_id}/items.csv", response_class=PlainTextResponse)
+@router.get("/analysis/{blueprint_version_id}/items.csv", response_class=Response, responses=CSV)
 async def item_table(session: SessionDep, _examiner: ExaminerUser, blueprint_version_id: uuid.UUID) -> Response:
     """The item statistics as a spreadsheet."""
     document = await analysis.analyse(session, blueprint_version_id)

@@ -19,7 +19,7 @@ from exam_service.core.clock import FrozenClock
 from exam_service.models import GradingJob, GradingState
 from tests.conftest import NO_REDIS, REDIS_URL
 from tests.delivery.helpers import sitting
-from tests.factories import item_payload
+from tests.factories import TEST_SECRET, item_payload
 from tests.servers import EXE
 
 pytestmark = pytest.mark.integration
@@ -83,7 +83,7 @@ async def test_a_worker_killed_mid_grading_is_replaced_and_the_job_is_graded_onc
 
     env = os.environ | {
         "EXAM_ENVIRONMENT": "test",
-        "EXAM_TOKEN_SECRET": "w" * 40,
+        "EXAM_TOKEN_SECRET": TEST_SECRET,
         "EXAM_DATABASE_URL": database_url,
         "EXAM_REDIS_URL": REDIS_URL,
         "EXAM_GRADING_QUEUE": f"test-grading-{uuid.uuid4().hex}",

@@ -18,6 +18,12 @@ document.getElementById("login").addEventListener("submit", async (event) => {
     error.hidden = false;
     return;
   }
+  const home = HOME[body.role];
+  if (!home) { // an account no page here is made for stays signed out
+    error.textContent = "This account has no pages here; ask an administrator.";
+    error.hidden = false;
+    return;
+  }
   Api.signIn(body);
-  location.assign(HOME[body.role] || "/docs");
+  location.assign(home);
 });
