@@ -115,7 +115,7 @@ async def _sit(session: AsyncSession, attempt: Attempt, bank_path: Path) -> None
             revision=1,
             value=value,
             time_spent_seconds=60,
-            client_session=None,
+            sign_in="demo",
             clock=clock,
         )
     await delivery_service.submit(session, attempt, candidate, clock)

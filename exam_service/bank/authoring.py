@@ -11,7 +11,7 @@ import enum
 import unicodedata
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
 from exam_service.bank.answers import normalise_text, pattern_problem
 from exam_service.bank.mapping import ValueMap, check_choice_mapping, check_pair_mapping, check_text_mapping
@@ -199,8 +199,21 @@ class ItemSource(_Strict):
 class ItemBase(_Strict):
     id: Annotated[str, Field(pattern=ITEM_ID)]
     tier: Tier
-    domain: str
-    tracks: Annotated[list[str], Field(min_length=1)]
+    domain: Annotated[
+        str,
+        WithJsonSchema(
+            {
+                "type": "string",
+                "enum": [domain for domains in DOMAINS.values() for domain in domains],
+                "description": "one of the tier's own domains",
+            }
+        ),
+    ]
+    tracks: Annotated[
+        list[str],
+        Field(min_length=1),
+        WithJsonSchema({"type": "array", "minItems": 1, "items": {"type": "string", "enum": list(TRACKS)}}),
+    ]
     difficulty: Difficulty
     stem: Annotated[VisibleText, Field(min_length=10, max_length=8000)]
     rationale: Annotated[str, Field(min_length=20)]

@@ -74,7 +74,7 @@ async def search_items(
     status: VersionStatus | None = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[ItemSummary]:
     rows = await ItemRepository(session).latest_versions(
         tier=tier, domain=domain, tag=tag, item_type=type, status=status, text=q, limit=limit, offset=offset
@@ -115,7 +115,7 @@ async def item_history(session: SessionDep, _examiner: ExaminerUser, item_id: It
 
 @router.get("/items/{item_id}/versions/{version}", response_model=ItemVersionRead)
 async def read_version(
-    session: SessionDep, _examiner: ExaminerUser, item_id: ItemId, version: Annotated[int, Path(ge=1)]
+    session: SessionDep, _examiner: ExaminerUser, item_id: ItemId, version: Annotated[int, Path(ge=1, le=1_000_000)]
 ) -> ItemVersionRead:
     return _read(await bank_service.get_version(session, item_id, version))
 
@@ -137,7 +137,7 @@ async def retire_version(
     session: SessionDep,
     examiner: ExaminerUser,
     item_id: ItemId,
-    version: Annotated[int, Path(ge=1)],
+    version: Annotated[int, Path(ge=1, le=1_000_000)],
     data: Retire,
     clock: ClockDep,
 ) -> ItemVersionRead:
@@ -150,8 +150,8 @@ async def diff_versions(
     session: SessionDep,
     _examiner: ExaminerUser,
     item_id: ItemId,
-    from_version: Annotated[int, Query(alias="from", ge=1)],
-    to_version: Annotated[int, Query(alias="to", ge=1)],
+    from_version: Annotated[int, Query(alias="from", ge=1, le=1_000_000)],
+    to_version: Annotated[int, Query(alias="to", ge=1, le=1_000_000)],
 ) -> VersionDiff:
     lines = await bank_service.diff(session, item_id, from_version, to_version)
     return VersionDiff(item_id=item_id, from_version=from_version, to_version=to_version, diff=lines)

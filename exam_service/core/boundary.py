@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
+from fastapi import routing
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_INT32 = 2**31 - 1
@@ -111,7 +112,7 @@ class InputBoundaryMiddleware:
         faults: list[tuple[tuple[str, ...], str, str]] = []
         path_fault = text_fault(scope["path"])
         if path_fault or "\ufffd" in scope["path"]:
-            faults.append((("path",), path_fault or "must be UTF-8 text", "string_unstorable"))
+            faults.append(((_path_field(scope),), path_fault or "must be UTF-8 text", "string_unstorable"))
         faults += _fields_of_pairs(scope.get("query_string", b""), "query")
         if not faults and scope["type"] == "http" and scope["method"] in ("POST", "PUT", "PATCH", "DELETE"):
             body, receive = await _read_body(receive)
@@ -122,6 +123,22 @@ class InputBoundaryMiddleware:
             await send({"type": "websocket.close", "code": 1008, "reason": "unstorable text in the request"})
         else:
             await _send_refusal(send, _refusal(faults))
+
+
+def _path_field(scope: Scope) -> str:
+    """The path parameter that holds the fault, named as the route names it; else ``path``."""
+    app = scope.get("app")
+    routes: Any = getattr(app, "routes", ())
+    contexts = getattr(routing, "iter_route_contexts", None)  # FastAPI 0.16x nests included routers
+    for route in contexts(routes) if contexts is not None else routes:
+        regex = getattr(route, "path_regex", None)
+        found = regex.match(scope["path"]) if regex is not None else None
+        if found is None:
+            continue
+        for name, value in found.groupdict().items():
+            if text_fault(value) or "\ufffd" in value:
+                return str(name)
+    return "path"
 
 
 def _content_type(scope: Scope) -> str:

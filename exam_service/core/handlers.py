@@ -41,6 +41,7 @@ async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
         field = str(exc.extra.get("field", "body"))
         message = exc.detail.removeprefix(f"{field}: ")
         body["fields"] = [{"field": field, "message": message, "type": "value_error"}]
+        body.setdefault("field", field)
     return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
 
@@ -56,7 +57,12 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
         fields.append({"field": _field(loc) or "body", "message": message, "type": err.get("type")})
     first = fields[0] if fields else {"field": "body", "message": "invalid request"}
     return JSONResponse(
-        {"error": "validation_error", "detail": f"{first['field']}: {first['message']}", "fields": fields},
+        {
+            "error": "validation_error",
+            "detail": f"{first['field']}: {first['message']}",
+            "field": first["field"],
+            "fields": fields,
+        },
         status_code=422,
     )
 

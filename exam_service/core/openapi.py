@@ -69,6 +69,7 @@ class ValidationErrorResponse(BaseModel):
 
     error: Literal["validation_error"]
     detail: str = Field(examples=["closes_at: Input should be a valid datetime"])
+    field: str = Field(description="the first field at fault", examples=["closes_at"])
     fields: list[FieldError] = Field(min_length=1)
 
 

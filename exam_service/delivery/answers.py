@@ -42,17 +42,19 @@ async def _form(
     return await bank_service.form_items(session, attempt.form_id, position)
 
 
-async def note_client(session: AsyncSession, attempt: Attempt, client_session: str | None, now: datetime) -> list[str]:
-    """Spots a second browser working on the same attempt, records it and warns both."""
+async def note_client(session: AsyncSession, attempt: Attempt, sign_in: str, now: datetime) -> list[str]:
+    """Spots a second sign-in working on the same attempt, records it and warns both.
+
+    ``sign_in`` is the session id inside the caller's signed token, so a client can neither
+    borrow another browser's nor leave it out; a second browser needs a second sign-in.
+    """
     warnings: list[str] = []
-    if not client_session:
-        return warnings
     recent = attempt.client_seen_at is not None and now - attempt.client_seen_at <= SECOND_BROWSER_WINDOW
-    if attempt.client_session and attempt.client_session != client_session and recent:
-        detail = {"previous": attempt.client_session, "current": client_session}
+    if attempt.client_session and attempt.client_session != sign_in and recent:
+        detail = {"previous": attempt.client_session[:8], "current": sign_in[:8]}
         await events.append(session, attempt, "concurrent_session", detail, events.SYSTEM, now)
         warnings.append("This exam is open in another browser or tab; the proctor has been notified.")
-    attempt.client_session, attempt.client_seen_at = client_session, now
+    attempt.client_session, attempt.client_seen_at = sign_in, now
     return warnings
 
 
@@ -82,7 +84,7 @@ async def save(
     revision: int,
     value: Any,
     time_spent_seconds: int | None,
-    client_session: str | None,
+    sign_in: str,
     clock: Clock,
 ) -> SaveOutcome:
     now = clock.now()
@@ -92,11 +94,12 @@ async def save(
         raise Conflict(f"answers cannot be saved while the attempt is {attempt.state.value}", state=attempt.state.value)
     row, version = await _item_at(session, attempt, position)
     check_shape(version.payload, row.presentation, value)
-    warnings = await note_client(session, attempt, client_session, now)
+    warnings = await note_client(session, attempt, sign_in, now)
     responses = ResponseRepository(session)
     applied = await responses.apply_if_newer(attempt.id, position, revision, value, now)
     if time_spent_seconds is not None:
-        await responses.record_time(attempt.id, position, time_spent_seconds)
+        # the browser reports its running total; the server's own clock bounds it
+        await responses.record_time(attempt.id, position, min(time_spent_seconds, timing.active_seconds(attempt, now)))
     if applied:
         return SaveOutcome(position, True, revision, warnings)
     stored = await responses.get(attempt.id, position)

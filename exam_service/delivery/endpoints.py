@@ -33,7 +33,7 @@ from exam_service.delivery.schemas import (
     SubmitResult,
 )
 from exam_service.delivery.state import SITTING
-from exam_service.identity.auth import AdminUser, CandidateUser
+from exam_service.identity.auth import AdminUser, CandidateUser, CurrentCaller
 from exam_service.models import Attempt, AttemptState
 from exam_service.scheduling import service as scheduling_service
 
@@ -156,13 +156,13 @@ async def start(
 
 @router.get("/attempts/{attempt_id}/form", response_model=FormRead, responses=errors(409))
 async def read_form(
-    session: SessionDep, attempt: CandidateAttempt, clock: ClockDep, client_session: ClientSession = None
+    session: SessionDep, attempt: CandidateAttempt, caller: CurrentCaller, clock: ClockDep
 ) -> FormRead:
     if attempt.state not in SITTING:
         raise Conflict(
             f"the form is not available while the attempt is {attempt.state.value}", state=attempt.state.value
         )
-    warnings = await answers.note_client(session, attempt, client_session, clock.now())
+    warnings = await answers.note_client(session, attempt, caller.claims.session_id, clock.now())
     items = [FormEntry(**entry) for entry in await answers.form_view(session, attempt)]
     return FormRead(attempt=status_of(attempt, clock, warnings), items=items)
 
@@ -173,8 +173,8 @@ async def save_response(
     attempt: CandidateAttempt,
     position: Position,
     data: SaveRequest,
+    caller: CurrentCaller,
     clock: ClockDep,
-    client_session: ClientSession = None,
 ) -> SaveResult:
     outcome = await answers.save(
         session,
@@ -183,7 +183,7 @@ async def save_response(
         revision=data.revision,
         value=data.value,
         time_spent_seconds=data.time_spent_seconds,
-        client_session=client_session,
+        sign_in=caller.claims.session_id,
         clock=clock,
     )
     return SaveResult(

@@ -22,6 +22,13 @@ def paused_so_far(attempt: Attempt, now: datetime) -> timedelta:
     return timedelta(seconds=attempt.paused_seconds) + running_pause
 
 
+def active_seconds(attempt: Attempt, now: datetime) -> int:
+    """Whole seconds the sitting has run, pauses left out: no item can have taken longer."""
+    if attempt.started_at is None:
+        return 0
+    return max(0, math.ceil((now - attempt.started_at - paused_so_far(attempt, now)).total_seconds()))
+
+
 def deadline(attempt: Attempt, now: datetime) -> datetime | None:
     if attempt.started_at is None or attempt.time_limit_seconds is None:
         return None

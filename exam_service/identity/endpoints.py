@@ -10,7 +10,7 @@ from exam_service.core.database import SessionDep, transaction
 from exam_service.core.deps import ClientAddress, ClockDep, SettingsDep, TokenCodecDep
 from exam_service.core.openapi import errors
 from exam_service.identity import service as identity_service
-from exam_service.identity.auth import AdminUser, CurrentCaller, CurrentUser, StaffUser
+from exam_service.identity.auth import AdminUser, CurrentCaller, CurrentUser, ExaminerUser
 from exam_service.identity.repository import UserRepository
 from exam_service.identity.schemas import (
     Accommodations,
@@ -95,11 +95,13 @@ async def read_me(user: CurrentUser) -> UserRead:
 @router.get("/users", response_model=list[UserRead])
 async def list_users(
     session: SessionDep,
-    _staff: StaffUser,
+    _examiner: ExaminerUser,
     role: Role | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[UserRead]:
+    """Accounts with their accommodations, for examiners and admins; a proctor sees only the
+    candidates of their own windows, through the proctoring routes."""
     users = await UserRepository(session).list(role=role, limit=limit, offset=offset)
     return [UserRead.model_validate(u) for u in users]
 

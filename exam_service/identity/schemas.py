@@ -3,13 +3,26 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 from exam_service.models import Role
 
+
+def _valid_email(value: str) -> str:
+    """An address mail can be sent to, syntax-wise (no control characters, a real domain), lower-cased."""
+    try:
+        checked = validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc)) from None
+    return checked.normalized.lower()
+
+
 Email = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, to_lower=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+    StringConstraints(strip_whitespace=True, max_length=254),
+    AfterValidator(_valid_email),
+    WithJsonSchema({"type": "string", "format": "email", "maxLength": 254}),
 ]
 Password = Annotated[str, Field(min_length=12, max_length=256)]
 

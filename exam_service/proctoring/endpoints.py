@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Path, Request
+from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.responses import Response
 
 from exam_service.core.database import SessionDep
@@ -164,9 +164,11 @@ async def transitions(session: SessionDep, attempt: StaffAttempt) -> list[Transi
 
 
 @router.get("/proctoring/attempts/{attempt_id}/events", response_model=list[EventRead])
-async def sitting_events(session: SessionDep, attempt: StaffAttempt, after: int = 0) -> list[EventRead]:
+async def sitting_events(
+    session: SessionDep, attempt: StaffAttempt, after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0
+) -> list[EventRead]:
     """The sitting's log, from ``after`` (exclusive)."""
-    return [EventRead.model_validate(e) for e in await events.since(session, attempt.id, max(after, 0))]
+    return [EventRead.model_validate(e) for e in await events.since(session, attempt.id, after)]
 
 
 @router.get("/proctoring/attempts/{attempt_id}/events/verify", response_model=ChainRead)

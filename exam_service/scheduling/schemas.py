@@ -1,12 +1,28 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from exam_service.bank.authoring import Tier
+
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _plausible(moment: datetime) -> datetime:
+    if not EARLIEST <= moment < LATEST:
+        raise ValueError("must be between 2000-01-01 and 2099-12-31")
+    return moment
+
+
+WindowTime = Annotated[
+    AwareDatetime,
+    AfterValidator(_plausible),
+    Field(description="with a time zone, between 2000-01-01 and 2099-12-31"),
+]
 
 
 class WindowCreate(BaseModel):
@@ -14,9 +30,11 @@ class WindowCreate(BaseModel):
 
     title: Annotated[str, Field(min_length=3, max_length=200)]
     blueprint: Annotated[str, Field(min_length=3, max_length=40, description="blueprint key, e.g. mlocp-foundation")]
-    blueprint_version: Annotated[int | None, Field(ge=1, description="default: the latest version")] = None
-    opens_at: AwareDatetime
-    closes_at: AwareDatetime
+    blueprint_version: Annotated[
+        int | None, Field(ge=1, le=1_000_000, description="default: the latest version")
+    ] = None
+    opens_at: WindowTime
+    closes_at: Annotated[WindowTime, Field(description="after opens_at, with a time zone, before 2100")]
     proctored: bool = True
     capacity: Annotated[int | None, Field(ge=1, le=100_000)] = None
     risk_threshold: Annotated[
@@ -27,11 +45,13 @@ class WindowCreate(BaseModel):
         int | None, Field(ge=10, le=3600, description="webcam snapshot every N seconds; null: no webcam")
     ] = None
 
-    @model_validator(mode="after")
-    def _order(self) -> WindowCreate:
-        if self.closes_at <= self.opens_at:
-            raise ValueError("closes_at must be after opens_at")
-        return self
+    @field_validator("closes_at")
+    @classmethod
+    def _after_opening(cls, closes_at: datetime, info: ValidationInfo) -> datetime:
+        opens_at = info.data.get("opens_at")
+        if opens_at is not None and closes_at <= opens_at:
+            raise ValueError("must be after opens_at")
+        return closes_at
 
 
 class WindowRead(BaseModel):

@@ -7,7 +7,7 @@ import io
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from exam_service.core.database import SessionDep
@@ -98,7 +98,7 @@ async def override_item(
     session: SessionDep,
     attempt: ExaminedAttempt,
     examiner: ExaminerUser,
-    position: int,
+    position: Annotated[int, Path(ge=1, le=1000)],
     data: OverrideRequest,
     clock: ClockDep,
 ) -> Result:

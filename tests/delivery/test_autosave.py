@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from exam_service.core.clock import FrozenClock
 from exam_service.models import Role
 from tests.delivery.helpers import Sitting, new_session_id, sitting, value_for
-from tests.factories import auth_headers
+from tests.factories import auth_headers, bearer, login
 
 
 @pytest.fixture
@@ -99,6 +99,7 @@ async def test_flags_and_time_per_item_are_kept_for_examiners(
     s: Sitting, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock
 ) -> None:
     assert (await client.put(f"{s.url}/flags/2", headers=s.headers, json={"flagged": True})).status_code == 200
+    clock.advance(seconds=60)
     await s.save(2, 1, None, time_spent_seconds=40)
     await s.save(2, 2, None, time_spent_seconds=25)  # an older running total never lowers it
     await s.save(3, 1, None, time_spent_seconds=12)
@@ -133,15 +134,42 @@ async def test_parallel_retried_out_of_order_saves_keep_the_highest_revision(s: 
     assert stored == expected
 
 
-async def test_a_second_browser_is_detected_and_reported(s: Sitting, client: httpx.AsyncClient) -> None:
-    laptop, tablet = new_session_id(), new_session_id()
-    first = await client.get(f"{s.url}/form", headers=s.headers | {"X-Client-Session": laptop})
+async def test_time_on_an_item_is_bounded_by_the_sittings_own_clock(
+    s: Sitting, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock
+) -> None:
+    clock.advance(seconds=19)
+    assert (await s.save(2, 1, None, time_spent_seconds=86_400)).status_code == 200
+    # a pause does not count as time on an item
+    assert (await s.staff("pause", reason="candidate asked")).status_code == 200
+    clock.advance(minutes=10)
+    assert (await s.staff("resume", reason="back")).status_code == 200
+    clock.advance(seconds=11)
+    assert (await s.save(3, 1, None, time_spent_seconds=3_600)).status_code == 200
+    _, examiner = await auth_headers(client, sessionmaker, clock, Role.examiner)
+    timing = {
+        t["position"]: t["time_spent_seconds"]
+        for t in (await client.get(f"{s.staff_url}/timing", headers=examiner)).json()
+    }
+    assert timing[2] == 19
+    assert timing[3] == 30
+
+
+async def test_a_second_browser_is_detected_by_its_own_sign_in(s: Sitting, client: httpx.AsyncClient) -> None:
+    first = await client.get(f"{s.url}/form", headers=s.headers)
     assert first.json()["attempt"]["warnings"] == []
-    second = await s.save(1, 1, None, hdrs={"X-Client-Session": tablet})
+    # what the browser claims about itself no longer matters: the same sign-in is the same browser
+    spoofed = await s.save(1, 1, None, hdrs={"X-Client-Session": new_session_id()})
+    assert spoofed.json()["warnings"] == []
+    # a second sign-in (another browser, another device) is seen at once
+    signed_in = (await login(client, s.candidate.email)).json()
+    tablet = bearer(signed_in["access_token"])
+    second = await client.put(f"{s.url}/responses/1", headers=tablet, json={"revision": 2, "value": None})
     assert "another browser" in second.json()["warnings"][0]
     events = (await client.get(f"{s.staff_url}/events", headers=s.proctor)).json()
     assert [e["kind"] for e in events if e["kind"] not in ("state_changed", "rules_accepted")] == ["concurrent_session"]
-    # a refresh in the same browser is not a second browser
+    # the same sign-in after a refresh of its token is not a second browser
     s.clock.advance(seconds=30)
-    same = await s.save(1, 2, None, hdrs={"X-Client-Session": tablet})
+    refreshed = await client.post("/api/v1/auth/refresh", json={"refresh_token": signed_in["refresh_token"]})
+    tablet = bearer(refreshed.json()["access_token"])
+    same = await client.put(f"{s.url}/responses/1", headers=tablet, json={"revision": 3, "value": None})
     assert same.json()["warnings"] == []

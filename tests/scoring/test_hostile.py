@@ -261,10 +261,10 @@ async def test_override_refuses_hostile_points_and_positions_and_changes_nothing
     refused(await raw(api, url, examiner, {"points": 50, "reason": REASON}), 422, "points")  # over the item's worth
     for body in ("[]", '"points"', "", "{", '{"points": 1, "reason": "' + REASON + '"'):
         refused(await raw(api, url, examiner, body), 422, "body")
-    for position in ("0", "-1", str(10**12), str(10**30)):
+    for position in ("999",):  # a position no form has
         path = f"/api/v1/results/{s.attempt_id}/items/{position}/override"
         refused(await raw(api, path, examiner, {"points": 1, "reason": REASON}), 404, "position")
-    for position in ("abc", "1.5", "1e3", "%00"):
+    for position in ("0", "-1", str(10**12), str(10**30), "abc", "1.5", "1e3", "%00"):
         path = f"/api/v1/results/{s.attempt_id}/items/{position}/override"
         refused(await raw(api, path, examiner, {"points": 1, "reason": REASON}), 422, "position")
     assert await stored(api, examiner, s) == before
