@@ -7,6 +7,7 @@ Every test gets its own database: SQLite copies a file migrated once per run; Po
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import tempfile
@@ -91,11 +92,12 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture
-async def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+@contextlib.asynccontextmanager
+async def fresh_database(backend: str, request: pytest.FixtureRequest, folder: Path) -> AsyncIterator[str]:
+    """A migrated database of its own, copied from the session's template; dropped afterwards."""
     if backend == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
-        target = tmp_path / "exam.db"
+        target = folder / "exam.db"
         shutil.copyfile(template, target)
         yield f"sqlite+aiosqlite:///{target}"
         return
@@ -106,6 +108,12 @@ async def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: P
         yield _pg_url_for(name)
     finally:
         await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    async with fresh_database(backend, request, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

@@ -14,12 +14,10 @@ that another candidate's sitting or credential is "not found" exactly as a missi
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import itertools
 import json
 import re
-import shutil
 import string
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -50,7 +48,7 @@ from exam_service.identity import service as identity_service
 from exam_service.main import create_app
 from exam_service.models import Role, User
 from tests.authorization_table import OPENS, ROUTES, SUCCESS, Caller, On, Route
-from tests.conftest import BACKENDS, _pg_admin, _pg_url_for
+from tests.conftest import BACKENDS, fresh_database
 from tests.delivery.helpers import open_window, seed_bank
 from tests.factories import BANK_DOMAINS, PASSWORD, TEST_SECRET, auth_headers, bearer, item_payload, login
 from tests.proctoring.live import Live, serve
@@ -522,28 +520,12 @@ def outline(response: httpx.Response) -> tuple[int, Any, Any]:
     return response.status_code, body.get("error"), body.get("detail")
 
 
-@contextlib.asynccontextmanager
-async def database(backend: str, request: pytest.FixtureRequest, folder: Path) -> AsyncIterator[str]:
-    if backend == "sqlite":
-        template: Path = request.getfixturevalue("sqlite_template")
-        shutil.copyfile(template, folder / "exam.db")
-        yield f"sqlite+aiosqlite:///{folder / 'exam.db'}"
-        return
-    template_name: str = request.getfixturevalue("pg_template")
-    name = f"exam_authz_{uuid.uuid4().hex[:10]}"
-    await _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
-    try:
-        yield _pg_url_for(name)
-    finally:
-        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="module", params=BACKENDS)
 async def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
     folder = tmp_path_factory.mktemp("authorization")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(identity_service, "hash_password", LIGHT_HASH.hash)
-        async with database(request.param, request, folder) as url:
+        async with fresh_database(request.param, request, folder) as url:
             clock = FrozenClock()
             app = create_app(matrix_settings(url, folder), clock=clock, broker=InProcessBroker())
             engine = create_engine(url)

@@ -155,9 +155,7 @@ async def start(
 
 
 @router.get("/attempts/{attempt_id}/form", response_model=FormRead, responses=errors(409))
-async def read_form(
-    session: SessionDep, attempt: CandidateAttempt, caller: CurrentCaller, clock: ClockDep
-) -> FormRead:
+async def read_form(session: SessionDep, attempt: CandidateAttempt, caller: CurrentCaller, clock: ClockDep) -> FormRead:
     if attempt.state not in SITTING:
         raise Conflict(
             f"the form is not available while the attempt is {attempt.state.value}", state=attempt.state.value

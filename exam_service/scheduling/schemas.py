@@ -30,9 +30,9 @@ class WindowCreate(BaseModel):
 
     title: Annotated[str, Field(min_length=3, max_length=200)]
     blueprint: Annotated[str, Field(min_length=3, max_length=40, description="blueprint key, e.g. mlocp-foundation")]
-    blueprint_version: Annotated[
-        int | None, Field(ge=1, le=1_000_000, description="default: the latest version")
-    ] = None
+    blueprint_version: Annotated[int | None, Field(ge=1, le=1_000_000, description="default: the latest version")] = (
+        None
+    )
     opens_at: WindowTime
     closes_at: Annotated[WindowTime, Field(description="after opens_at, with a time zone, before 2100")]
     proctored: bool = True
