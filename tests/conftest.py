@@ -123,19 +123,25 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(
-        environment="test",
-        database_url=database_url,
-        token_secret=TEST_SECRET,
-        max_body_bytes=400_000,
-        sweep_interval_seconds=0,
-        grading_dispatch="off",  # grading tests run jobs themselves
-        scoring_interval_seconds=0,  # and scoring tests score by hand
-        access_token_minutes=600,  # sittings move the clock by hours
-        log_json=False,
+    return app_settings(database_url)
+
+
+def app_settings(database_url: str, **overrides: Any) -> Settings:
+    """What every test app runs with, unless a test says otherwise."""
+    values: dict[str, Any] = {
+        "environment": "test",
+        "database_url": database_url,
+        "token_secret": TEST_SECRET,
+        "max_body_bytes": 400_000,
+        "sweep_interval_seconds": 0,
+        "grading_dispatch": "off",  # grading tests run jobs themselves
+        "scoring_interval_seconds": 0,  # and scoring tests score by hand
+        "access_token_minutes": 600,  # sittings move the clock by hours
+        "log_json": False,
         # the tests' own credential signing key, generated on first use (never the development key in var/)
-        credential_key_file=str(Path(tempfile.gettempdir()) / f"exam-test-credential-key-{os.getuid()}.pem"),
-    )
+        "credential_key_file": str(Path(tempfile.gettempdir()) / f"exam-test-credential-key-{os.getuid()}.pem"),
+    }
+    return Settings(**(values | overrides))
 
 
 @pytest.fixture

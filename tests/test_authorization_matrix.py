@@ -48,9 +48,9 @@ from exam_service.identity import service as identity_service
 from exam_service.main import create_app
 from exam_service.models import Role, User
 from tests.authorization_table import OPENS, ROUTES, SUCCESS, Caller, On, Route
-from tests.conftest import BACKENDS, fresh_database
+from tests.conftest import BACKENDS, app_settings, fresh_database
 from tests.delivery.helpers import open_window, seed_bank
-from tests.factories import BANK_DOMAINS, PASSWORD, TEST_SECRET, auth_headers, bearer, item_payload, login
+from tests.factories import BANK_DOMAINS, PASSWORD, auth_headers, bearer, item_payload, login
 from tests.proctoring.live import Live, serve
 from tests.scoring.helpers import form_rows, right_answer, shown
 
@@ -101,16 +101,8 @@ def served_routes(app: FastAPI) -> set[tuple[str, str]]:
 
 
 def matrix_settings(database_url: str, folder: Path) -> Settings:
-    return Settings(
-        environment="test",
-        database_url=database_url,
-        token_secret=TEST_SECRET,
-        max_body_bytes=400_000,
-        sweep_interval_seconds=0,
-        grading_dispatch="off",
-        scoring_interval_seconds=0,
-        access_token_minutes=600,
-        log_json=False,
+    return app_settings(
+        database_url,
         credential_key_file=str(folder / "credential-key.pem"),
         snapshot_dir=str(folder / "snapshots"),
         metrics_token=METRICS_TOKEN,

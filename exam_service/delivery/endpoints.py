@@ -140,7 +140,18 @@ async def read_briefing(
     )
 
 
-@router.post("/attempts/{attempt_id}/start", response_model=AttemptStatus, responses=errors(409))
+@router.post(
+    "/attempts/{attempt_id}/start",
+    response_model=AttemptStatus,
+    responses=errors(409),
+    # the body is checked below, to refuse a missing one in the field's words; the document says what it needs
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/StartRequest"}}},
+        }
+    },
+)
 async def start(
     session: SessionDep,
     attempt: CandidateAttempt,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -70,7 +70,7 @@ class FlagRequest(BaseModel):
 class StartRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    accept_rules: bool = Field(description="the candidate has read the briefing and accepts the exam rules")
+    accept_rules: Literal[True] = Field(description="the candidate has read the briefing and accepts the exam rules")
 
 
 class BriefingSection(BaseModel):

@@ -26,13 +26,22 @@ from exam_service.proctoring import integrity, sittings, snapshots, tickets
 from exam_service.proctoring import service as proctoring_service
 from exam_service.proctoring.repository import IncidentRepository, SnapshotRepository
 from exam_service.proctoring.schemas import (
+    Authorize,
     ChainRead,
+    Chat,
+    Extend,
     IncidentRead,
     IntegrityRead,
+    Note,
+    Report,
+    Resolve,
     SnapshotRead,
     TicketRead,
     TicketRequest,
+    Warn,
     WindowSummary,
+    WithReason,
+    action_bodies,
 )
 from exam_service.scheduling import service as scheduling_service
 
@@ -125,7 +134,21 @@ async def read_attempt(attempt: StaffAttempt, clock: ClockDep) -> AttemptStatus:
     return status_of(attempt, clock)
 
 
-@router.post("/proctoring/attempts/{attempt_id}/{action}", response_model=AttemptStatus, responses=errors(409))
+@router.post(
+    "/proctoring/attempts/{attempt_id}/{action}",
+    response_model=AttemptStatus,
+    responses=errors(409),
+    openapi_extra=action_bodies(
+        Authorize,
+        Warn,
+        Chat,
+        WithReason,
+        Extend,
+        Note,
+        Report,
+        description="the body of the action named in the path (authorize takes none)",
+    ),
+)
 async def take_action(
     session: SessionDep,
     attempt: StaffAttempt,
@@ -141,7 +164,14 @@ async def take_action(
     return status_of(attempt, clock)
 
 
-@router.post("/proctoring/incidents/{incident_id}/{decision}", response_model=IncidentRead, responses=errors(409))
+@router.post(
+    "/proctoring/incidents/{incident_id}/{decision}",
+    response_model=IncidentRead,
+    responses=errors(409),
+    openapi_extra=action_bodies(
+        Resolve, path_fields=("incident_id",), required=True, description="why the incident is confirmed or dismissed"
+    ),
+)
 async def resolve_incident(
     session: SessionDep,
     staff: StaffUser,

@@ -137,6 +137,29 @@ Action = Annotated[
 ]
 
 
+def action_bodies(
+    *models: type[BaseModel], path_fields: tuple[str, ...] = (), required: bool = False, description: str
+) -> dict[str, Any]:
+    """The OpenAPI request body of an action route: the action (and ``path_fields``) come from the path."""
+    bodies = []
+    for model in models:
+        schema = model.model_json_schema()
+        actions = schema["properties"]["action"]
+        named = actions.get("enum") or [actions["const"]]
+        for field in ("action", *path_fields):
+            schema["properties"].pop(field, None)
+        schema["required"] = [f for f in schema.get("required", []) if f in schema["properties"]]
+        schema["title"] = f"the body of {', '.join(named)}"
+        bodies.append(schema)
+    return {
+        "requestBody": {
+            "required": required,
+            "description": description,
+            "content": {"application/json": {"schema": {"anyOf": bodies}}},
+        }
+    }
+
+
 class ActionEnvelope(BaseModel):
     """An action frame's addressing; the rest of the frame is the ``Action``."""
 
