@@ -16,7 +16,7 @@ from exam_service.core.clock import FrozenClock
 from exam_service.core.settings import Settings
 from exam_service.credentials import service as credentials_service
 from exam_service.main import create_app
-from exam_service.models import Role
+from exam_service.models import Role, User
 from tests.delivery.helpers import open_window, seed_bank, value_for
 from tests.factories import bearer, make_user, token_for
 
@@ -61,22 +61,7 @@ async def _seed(app: Any, api: httpx.AsyncClient, settings: Settings, clock: Fro
 
     # a finished sitting, scored, with a credential
     finished_window = await open_window(api, admin, clock)
-    await _ok(
-        await api.post(
-            f"/api/v1/windows/{finished_window}/proctors", headers=admin, json={"proctor_id": str(spare_proctor.id)}
-        ),
-        201,
-    )
-    finished = (
-        await _ok(
-            await api.post(
-                f"/api/v1/windows/{finished_window}/registrations",
-                headers=admin,
-                json={"candidate_id": str(users["candidate"].id)},
-            ),
-            201,
-        )
-    )["id"]
+    finished = await _staff_and_seat(api, admin, finished_window, spare_proctor, users["candidate"])
     await _sit(api, candidate, finished, answered=3)
     await _ok(await api.post(f"/api/v1/attempts/{finished}/submit", headers=candidate))
     await _ok(await api.post(f"/api/v1/results/{finished}/score", headers=examiner))
@@ -106,22 +91,7 @@ async def _seed(app: Any, api: httpx.AsyncClient, settings: Settings, clock: Fro
 
     # a live proctored sitting with a snapshot and an incident
     live_window = await open_window(api, admin, clock, proctored=True, webcam_interval_seconds=10)
-    await _ok(
-        await api.post(
-            f"/api/v1/windows/{live_window}/proctors", headers=admin, json={"proctor_id": str(users["proctor"].id)}
-        ),
-        201,
-    )
-    live = (
-        await _ok(
-            await api.post(
-                f"/api/v1/windows/{live_window}/registrations",
-                headers=admin,
-                json={"candidate_id": str(users["candidate"].id)},
-            ),
-            201,
-        )
-    )["id"]
+    live = await _staff_and_seat(api, admin, live_window, users["proctor"], users["candidate"])
     await _ok(await api.post(f"/api/v1/attempts/{live}/check-in", headers=candidate))
     await _ok(await api.post(f"/api/v1/attempts/{live}/start", headers=candidate, json={"accept_rules": True}))
     await _ok(await api.post(f"/api/v1/proctoring/attempts/{live}/authorize", headers=proctor))
@@ -159,6 +129,20 @@ async def _seed(app: Any, api: httpx.AsyncClient, settings: Settings, clock: Fro
             "position": [1, 2],
         },
     )
+
+
+async def _staff_and_seat(
+    api: httpx.AsyncClient, admin: dict[str, str], window: str, proctor: User, candidate: User
+) -> str:
+    """Assigns the proctor to the window and registers the candidate: the attempt's id."""
+    await _ok(
+        await api.post(f"/api/v1/windows/{window}/proctors", headers=admin, json={"proctor_id": str(proctor.id)}), 201
+    )
+    registered = await api.post(
+        f"/api/v1/windows/{window}/registrations", headers=admin, json={"candidate_id": str(candidate.id)}
+    )
+    attempt_id: str = (await _ok(registered, 201))["id"]
+    return attempt_id
 
 
 async def _sit(
