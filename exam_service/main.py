@@ -35,11 +35,14 @@ from exam_service.credentials.endpoints import issuer_router as credentials_issu
 from exam_service.credentials.endpoints import router as credentials_router
 from exam_service.credentials.keys import CredentialSigner
 from exam_service.credentials.pages import router as credentials_pages_router
+from exam_service.delivery.autosave import SaveWriter
 from exam_service.delivery.endpoints import router as delivery_router
+from exam_service.delivery.forms import PinnedForms
 from exam_service.delivery.sweeper import run_sweeper
 from exam_service.grading import queue as grading_queue
 from exam_service.grading.endpoints import router as grading_router
 from exam_service.identity.endpoints import router as identity_router
+from exam_service.identity.sessions import SignIns
 from exam_service.ops.endpoints import router as ops_router
 from exam_service.proctoring.channels import router as channels_router
 from exam_service.proctoring.endpoints import router as proctoring_router
@@ -85,6 +88,10 @@ def create_app(
         await app.state.hub.start()
         app.state.ingest = Ingest(app.state.sessionmaker, app.state.clock)
         app.state.ingest.start()
+        app.state.sign_ins = SignIns()
+        await app.state.sign_ins.start(app.state.broker)
+        app.state.saves = SaveWriter(app.state.sessionmaker, app.state.clock, PinnedForms())
+        app.state.saves.start()
         # what exists now lives as long as the process: keep it out of every full collection,
         # whose pauses grow with the number of open sockets
         gc.collect()
@@ -105,6 +112,8 @@ def create_app(
                 app.state.grading_pool = pool
                 yield
         finally:
+            await app.state.saves.stop()
+            await app.state.sign_ins.stop()
             await app.state.ingest.stop()
             await app.state.hub.stop()
             if sweeper is not None:

@@ -15,6 +15,7 @@ from exam_service.bank.presentation import candidate_view, labels
 from exam_service.core.clock import Clock
 from exam_service.core.errors import Conflict, NotFound, Unprocessable
 from exam_service.delivery import events, timing
+from exam_service.delivery.forms import PinnedForms
 from exam_service.delivery.repository import ResponseRepository
 from exam_service.models import Attempt, AttemptState, FormItem, ItemVersion, Response
 
@@ -23,6 +24,9 @@ MAX_FILE_BYTES = 64 * 1024
 MAX_TOTAL_BYTES = 256 * 1024
 MAX_TEXT = 2000
 SECOND_BROWSER_WINDOW = timedelta(minutes=2)
+# how stale the attempt's "last seen" may grow before a save writes it again: far inside the
+# window above, so a second browser is still noticed, without a write to the attempt per save
+SEEN_REFRESH = timedelta(seconds=30)
 FILE_NAME = re.compile(r"^[A-Za-z0-9_.\-/]{1,120}$")
 
 
@@ -49,7 +53,10 @@ async def note_client(session: AsyncSession, attempt: Attempt, sign_in: str, now
     borrow another browser's nor leave it out; a second browser needs a second sign-in.
     """
     warnings: list[str] = []
-    recent = attempt.client_seen_at is not None and now - attempt.client_seen_at <= SECOND_BROWSER_WINDOW
+    seen = attempt.client_seen_at
+    if attempt.client_session == sign_in and seen is not None and timedelta(0) <= now - seen < SEEN_REFRESH:
+        return warnings  # the same browser, seen moments ago: nothing to write
+    recent = seen is not None and now - seen <= SECOND_BROWSER_WINDOW
     if attempt.client_session and attempt.client_session != sign_in and recent:
         detail = {"previous": attempt.client_session[:8], "current": sign_in[:8]}
         await events.append(session, attempt, "concurrent_session", detail, events.SYSTEM, now)
@@ -86,25 +93,28 @@ async def save(
     time_spent_seconds: int | None,
     sign_in: str,
     clock: Clock,
+    forms: PinnedForms | None = None,
 ) -> SaveOutcome:
+    """Stores an answer on a locked attempt: the shape is checked from the pinned form, then one statement.
+
+    ``forms`` is the worker's cache of pinned forms; without it the form is read for this save.
+    """
     now = clock.now()
     if not timing.accepts_saves(attempt, now):
         if attempt.state is AttemptState.in_progress:
             raise Conflict("the time limit has passed; this answer was not saved", state=attempt.state.value)
         raise Conflict(f"answers cannot be saved while the attempt is {attempt.state.value}", state=attempt.state.value)
-    row, version = await _item_at(session, attempt, position)
-    check_shape(version.payload, row.presentation, value)
+    if attempt.form_id is None:
+        raise Conflict("the exam has not started", state=attempt.state.value)
+    slot = await (forms or PinnedForms()).slot(session, attempt.form_id, position)
+    if slot is None:
+        raise NotFound(f"the form has no question {position}", field="position")
+    check_shape(slot.payload, slot.counts, value)
     warnings = await note_client(session, attempt, sign_in, now)
-    responses = ResponseRepository(session)
-    applied = await responses.apply_if_newer(attempt.id, position, revision, value, now)
-    if time_spent_seconds is not None:
-        # the browser reports its running total; the server's own clock bounds it
-        await responses.record_time(attempt.id, position, min(time_spent_seconds, timing.active_seconds(attempt, now)))
-    if applied:
-        return SaveOutcome(position, True, revision, warnings)
-    stored = await responses.get(attempt.id, position)
-    assert stored is not None
-    return SaveOutcome(position, False, stored.revision, warnings)
+    # the browser reports its running total; the server's own clock bounds it
+    seconds = None if time_spent_seconds is None else min(time_spent_seconds, timing.active_seconds(attempt, now))
+    applied, stored = await ResponseRepository(session).save(attempt.id, position, revision, value, now, seconds)
+    return SaveOutcome(position, applied, stored, warnings)
 
 
 async def set_flag(session: AsyncSession, attempt: Attempt, position: int, flagged: bool) -> None:
@@ -136,12 +146,15 @@ def _strings(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
-def check_shape(payload: dict[str, Any], presentation: dict[str, list[str]], value: Any) -> None:
-    """Refuses answers that cannot belong to this question; ``None`` clears an answer."""
+def check_shape(payload: dict[str, Any], counts: dict[str, int], value: Any) -> None:
+    """Refuses answers that cannot belong to this question; ``None`` clears an answer.
+
+    ``counts`` is how many entries of each option list the candidate is shown (``forms.counts_of``).
+    """
     if value is None:
         return
     kind = payload["type"]
-    options = labels("options", len(presentation.get("options", [])))
+    options = labels("options", counts.get("options", 0))
     if kind == "single_choice" and value not in options:
         raise _bad(f"must be one of {', '.join(options)}")
     if kind == "multiple_response" and not (
@@ -153,8 +166,8 @@ def check_shape(payload: dict[str, Any], presentation: dict[str, list[str]], val
     if kind == "true_false" and not (isinstance(value, bool) or value in ("true", "false")):
         raise _bad("must be true or false")
     if kind == "matching":
-        premises = labels("premises", len(presentation["premises"]))
-        responses = labels("responses", len(presentation["responses"]))
+        premises = labels("premises", counts["premises"])
+        responses = labels("responses", counts["responses"])
         if not (isinstance(value, dict) and all(p in premises and r in responses for p, r in value.items())):
             raise _bad(f"must map premises {', '.join(premises)} to responses {', '.join(responses)}")
     if kind == "numeric":

@@ -16,6 +16,7 @@ from exam_service.core.openapi import errors
 from exam_service.delivery import answers, briefing, timing
 from exam_service.delivery import service as delivery_service
 from exam_service.delivery.auth import CandidateAttempt
+from exam_service.delivery.autosave import SaveCommand, SaveWriterDep
 from exam_service.delivery.repository import AttemptRepository
 from exam_service.delivery.schemas import (
     AttemptStatus,
@@ -33,7 +34,7 @@ from exam_service.delivery.schemas import (
     SubmitResult,
 )
 from exam_service.delivery.state import SITTING
-from exam_service.identity.auth import AdminUser, CandidateUser, CurrentCaller
+from exam_service.identity.auth import AdminUser, CandidateUser, CurrentCaller, SignedInCandidate
 from exam_service.models import Attempt, AttemptState
 from exam_service.scheduling import service as scheduling_service
 
@@ -176,31 +177,28 @@ async def read_form(session: SessionDep, attempt: CandidateAttempt, caller: Curr
     return FormRead(attempt=status_of(attempt, clock, warnings), items=items)
 
 
-@router.put("/attempts/{attempt_id}/responses/{position}", response_model=SaveResult, responses=errors(409))
+@router.put("/attempts/{attempt_id}/responses/{position}", response_model=SaveResult, responses=errors(404, 409))
 async def save_response(
-    session: SessionDep,
-    attempt: CandidateAttempt,
-    position: Position,
-    data: SaveRequest,
-    caller: CurrentCaller,
-    clock: ClockDep,
+    attempt_id: uuid.UUID, position: Position, data: SaveRequest, caller: SignedInCandidate, saves: SaveWriterDep
 ) -> SaveResult:
-    outcome = await answers.save(
-        session,
-        attempt,
-        position,
-        revision=data.revision,
-        value=data.value,
-        time_spent_seconds=data.time_spent_seconds,
-        sign_in=caller.claims.session_id,
-        clock=clock,
+    """Autosave: answered once the answer is committed (group commit; no request session of its own)."""
+    saved = await saves.submit(
+        SaveCommand(
+            attempt_id=attempt_id,
+            candidate_id=caller.user_id,
+            position=position,
+            revision=data.revision,
+            value=data.value,
+            time_spent_seconds=data.time_spent_seconds,
+            sign_in=caller.session_id,
+        )
     )
     return SaveResult(
-        position=outcome.position,
-        applied=outcome.applied,
-        stored_revision=outcome.stored_revision,
-        remaining_seconds=timing.remaining_seconds(attempt, clock.now()),
-        warnings=outcome.warnings,
+        position=saved.outcome.position,
+        applied=saved.outcome.applied,
+        stored_revision=saved.outcome.stored_revision,
+        remaining_seconds=saved.remaining_seconds,
+        warnings=saved.outcome.warnings,
     )
 
 

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exam_service.delivery import timing
@@ -37,6 +37,12 @@ class AttemptRepository:
             .order_by(ExamWindow.opens_at)
         )
         return [(row[0], row[1]) for row in (await self.session.execute(statement)).all()]
+
+    async def lock_many(self, attempt_ids: list[uuid.UUID]) -> dict[uuid.UUID, Attempt]:
+        """Loads and locks several attempts in one statement, in id order (the order every writer locks in)."""
+        statement = select(Attempt).where(Attempt.id.in_(attempt_ids)).order_by(Attempt.id).with_for_update()
+        rows = (await self.session.execute(statement.execution_options(populate_existing=True))).scalars()
+        return {attempt.id: attempt for attempt in rows}
 
     async def many(self, attempt_ids: list[uuid.UUID]) -> list[Attempt]:
         """Several attempts as they stand, without locks (for reads that lock only what they change)."""
@@ -125,32 +131,36 @@ class ResponseRepository:
         statement = select(Response).where(Response.attempt_id == attempt_id, Response.position == position)
         return (await self.session.execute(statement.execution_options(populate_existing=True))).scalar_one_or_none()
 
-    async def apply_if_newer(
-        self, attempt_id: uuid.UUID, position: int, revision: int, value: Any, at: datetime
-    ) -> bool:
-        """Stores the answer only if ``revision`` is newer than the stored one (atomic)."""
-        statement = (
-            update(Response)
-            .where(Response.attempt_id == attempt_id, Response.position == position, Response.revision < revision)
-            .values(revision=revision, value=value, saved_at=at)
-            .execution_options(synchronize_session=False)
-        )
-        result = await self.session.execute(statement)
-        return bool(getattr(result, "rowcount", 0))
+    async def save(
+        self, attempt_id: uuid.UUID, position: int, revision: int, value: Any, at: datetime, seconds: int | None
+    ) -> tuple[bool, int]:
+        """Stores the answer if ``revision`` is newer than the stored one, with the time on the item.
 
-    async def record_time(self, attempt_id: uuid.UUID, position: int, seconds: int) -> None:
-        """Time on an item only grows: the client reports its running total."""
-        statement = (
-            update(Response)
-            .where(
-                Response.attempt_id == attempt_id,
-                Response.position == position,
-                Response.time_spent_seconds < seconds,
+        One statement when the revision is newer (every save but a retried or reordered one);
+        otherwise one more, which keeps the time growing and reads the stored revision.
+        Returns whether the answer was applied and the revision now stored.
+        """
+        keys = (Response.attempt_id == attempt_id, Response.position == position)
+        values: dict[str, Any] = {"revision": revision, "value": value, "saved_at": at}
+        if seconds is not None:
+            values["time_spent_seconds"] = self._grown(seconds)
+        statement = update(Response).where(*keys, Response.revision < revision).values(**values)
+        result = await self.session.execute(statement.execution_options(synchronize_session=False))
+        if getattr(result, "rowcount", 0):
+            return True, revision
+        if seconds is None:
+            found = await self.session.execute(select(Response.revision).where(*keys))
+        else:
+            grow = update(Response).where(*keys).values(time_spent_seconds=self._grown(seconds))
+            found = await self.session.execute(
+                grow.returning(Response.revision).execution_options(synchronize_session=False)
             )
-            .values(time_spent_seconds=seconds)
-            .execution_options(synchronize_session=False)
-        )
-        await self.session.execute(statement)
+        return False, int(found.scalar_one())
+
+    @staticmethod
+    def _grown(seconds: int) -> Any:
+        """Time on an item only grows: the client reports its running total."""
+        return case((Response.time_spent_seconds < seconds, seconds), else_=Response.time_spent_seconds)
 
     async def set_flag(self, attempt_id: uuid.UUID, position: int, flagged: bool) -> None:
         statement = (

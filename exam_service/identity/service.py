@@ -21,6 +21,7 @@ from exam_service.identity import throttle
 from exam_service.identity.passwords import hash_password, verify_password
 from exam_service.identity.repository import SessionRepository, ThrottleRepository, UserRepository
 from exam_service.identity.schemas import Accommodations, UserCreate
+from exam_service.identity.sessions import announce_session_ended, announce_user_signed_out
 from exam_service.models import AuthSession, RefreshToken, User
 
 logger = logging.getLogger("exam_service.identity")
@@ -139,14 +140,19 @@ async def _issue(
     return IssuedTokens(token, claims, refresh_token, auth_session.expires_at)
 
 
-async def resolve_token(session: AsyncSession, token: str, codec: TokenCodec, clock: Clock) -> tuple[User, TokenClaims]:
-    """The caller behind an access token, if its session is still open."""
-    now = clock.now()
+def read_claims(token: str, codec: TokenCodec, now: datetime) -> tuple[TokenClaims, uuid.UUID, uuid.UUID]:
+    """A token's claims with its user and sign-in session ids, if its signature and lifetime hold."""
     try:
         claims = codec.decode(token, now=now)
-        user_id, session_id = uuid.UUID(claims.subject), uuid.UUID(hex=claims.session_id)
+        return claims, uuid.UUID(claims.subject), uuid.UUID(hex=claims.session_id)
     except (InvalidToken, ValueError) as exc:
         raise NotAuthenticated("Invalid or expired token") from exc
+
+
+async def check_sign_in(
+    session: AsyncSession, claims: TokenClaims, user_id: uuid.UUID, session_id: uuid.UUID, now: datetime
+) -> tuple[User, AuthSession]:
+    """The user and sign-in session behind valid claims, if the session is still open."""
     found = await SessionRepository(session).user_and_session(session_id)
     if found is None:
         raise NotAuthenticated("Invalid or expired token")
@@ -155,6 +161,14 @@ async def resolve_token(session: AsyncSession, token: str, codec: TokenCodec, cl
         raise NotAuthenticated("The session has ended; please sign in again")
     if user.id != user_id or not user.is_active or user.role.value != claims.role:
         raise NotAuthenticated("Invalid or expired token")
+    return user, auth_session
+
+
+async def resolve_token(session: AsyncSession, token: str, codec: TokenCodec, clock: Clock) -> tuple[User, TokenClaims]:
+    """The caller behind an access token, if its session is still open."""
+    now = clock.now()
+    claims, user_id, session_id = read_claims(token, codec, now)
+    user, _ = await check_sign_in(session, claims, user_id, session_id, now)
     return user, claims
 
 
@@ -186,6 +200,7 @@ async def refresh(
         )
         if not retry:
             auth_session.ended_at, auth_session.end_reason = now, "refresh token reused"
+            announce_session_ended(session, auth_session.id)
             await checkpoint(session)  # the refusal below must not roll the ending back
             logger.warning("refresh token reused: session %s ended", auth_session.id)
             raise NotAuthenticated(
@@ -207,6 +222,7 @@ async def logout(session: AsyncSession, claims: TokenClaims, clock: Clock) -> No
     auth_session = await SessionRepository(session).lock_session(uuid.UUID(hex=claims.session_id))
     if auth_session is not None and auth_session.ended_at is None:
         auth_session.ended_at, auth_session.end_reason = clock.now(), "signed out"
+        announce_session_ended(session, auth_session.id)
         await session.flush()
 
 
@@ -214,6 +230,7 @@ async def end_sessions(session: AsyncSession, user_id: uuid.UUID, clock: Clock) 
     """An administrator ends every session of a user (a lost laptop, a shared password)."""
     if await UserRepository(session).get(user_id) is None:
         raise NotFound("no such user")
+    announce_user_signed_out(session, user_id)
     return await SessionRepository(session).end_all(user_id, clock.now(), "ended by an administrator")
 
 

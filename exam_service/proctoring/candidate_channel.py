@@ -168,8 +168,7 @@ class CandidateChannel(Connection):
             check_duplicate=parsed.client_seq <= self.highest_stored,
         )
         await self.in_flight.acquire()
-        pending.done.add_done_callback(lambda done: self._answer(done, parsed))
-        self.ctx.ingest.enqueue(pending)
+        self.ctx.ingest.put(pending).add_done_callback(lambda done: self._answer(done, parsed))
 
     def _answer(self, done: asyncio.Future[int | None], frame: CandidateFrame) -> None:
         self.in_flight.release()

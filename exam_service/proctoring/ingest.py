@@ -18,13 +18,15 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from exam_service.core.clock import Clock
 from exam_service.core.database import transaction
+from exam_service.core.group_commit import GroupCommit
 from exam_service.delivery import service as delivery_service
 from exam_service.delivery.repository import AttemptRepository
 from exam_service.models import Attempt
@@ -46,61 +48,37 @@ class Pending:
     detail: dict[str, Any]
     client: str
     check_duplicate: bool
-    done: asyncio.Future[int | None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
-class Ingest:
+class Ingest(GroupCommit[Pending, int | None]):
+    """The event writer (``core.group_commit``): a result is the stored entry's sequence number,
+    or ``None`` when the sitting has ended."""
+
+    name = "events"
+
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        super().__init__(MAX_BATCH)
         self.sessionmaker, self.clock = sessionmaker, clock
-        self.queue: asyncio.Queue[Pending] = asyncio.Queue()
         self.dirty: set[uuid.UUID] = set()
         self._evaluate = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
-
-    def enqueue(self, pending: Pending) -> None:
-        """``pending.done`` gets the stored entry's sequence number once committed (``None``: the sitting has ended)."""
-        self.queue.put_nowait(pending)
+        self._evaluator_task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._writer()), asyncio.create_task(self._evaluator())]
+        super().start()
+        self._evaluator_task = asyncio.create_task(self._evaluator())
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
+        await super().stop()
+        if self._evaluator_task is not None:
+            self._evaluator_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await task
+                await self._evaluator_task
 
-    async def _writer(self) -> None:
-        while True:
-            batch = [await self.queue.get()]
-            while len(batch) < MAX_BATCH and not self.queue.empty():
-                batch.append(self.queue.get_nowait())
-            results: list[int | BaseException | None]
-            try:
-                results = list(await self._store(batch))
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.warning("a batch of %d events failed; storing them one by one", len(batch), exc_info=True)
-                results = [await self._store_alone(p) for p in batch]
-            for pending, result in zip(batch, results, strict=True):
-                if pending.done.done():
-                    continue
-                if isinstance(result, BaseException):
-                    pending.done.set_exception(result)
-                else:
-                    pending.done.set_result(result)
+    async def store_alone(self, item: Pending) -> int | BaseException | None:
+        item.check_duplicate = True  # the failed batch may have stored it after all
+        return await super().store_alone(item)
 
-    async def _store_alone(self, pending: Pending) -> int | BaseException | None:
-        pending.check_duplicate = True
-        try:
-            (result,) = await self._store([pending])
-        except Exception as exc:
-            return exc
-        return result
-
-    async def _store(self, batch: list[Pending]) -> list[int | None]:
+    async def store(self, batch: Sequence[Pending]) -> list[int | None]:
         touched: set[uuid.UUID] = set()
         async with transaction(self.sessionmaker) as session:
             repo, attempts = AttemptRepository(session), dict[uuid.UUID, Attempt | None]()

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from exam_service.core.clock import FrozenClock
 from exam_service.core.errors import Unprocessable
 from exam_service.delivery.answers import check_shape
+from exam_service.delivery.forms import counts_of
 from tests.delivery.helpers import Sitting, sitting
 from tests.factories import item_payload
 
@@ -45,13 +46,13 @@ INVALID: dict[str, list[Any]] = {
 
 @pytest.mark.parametrize(("kind", "value"), [(k, v) for k, values in VALID.items() for v in values])
 def test_valid_answers_are_accepted(kind: str, value: Any) -> None:
-    check_shape(item_payload("F-CONT-001", kind=kind), PRESENTATION, value)
+    check_shape(item_payload("F-CONT-001", kind=kind), counts_of(PRESENTATION), value)
 
 
 @pytest.mark.parametrize(("kind", "value"), [(k, v) for k, values in INVALID.items() for v in values])
 def test_invalid_answers_name_the_value_field(kind: str, value: Any) -> None:
     with pytest.raises(Unprocessable) as raised:
-        check_shape(item_payload("F-CONT-001", kind=kind), PRESENTATION, value)
+        check_shape(item_payload("F-CONT-001", kind=kind), counts_of(PRESENTATION), value)
     assert raised.value.extra == {"field": "value"}
 
 
