@@ -16,7 +16,7 @@ from prometheus_client import CollectorRegistry
 
 from exam_service.bank.endpoints import router as bank_router
 from exam_service.core.boundary import InputBoundaryMiddleware
-from exam_service.core.broker import Broker, create_broker
+from exam_service.core.broker import Announcer, Broker, create_broker
 from exam_service.core.clock import Clock, SystemClock
 from exam_service.core.database import create_engine, create_sessionmaker
 from exam_service.core.handlers import install_error_handlers
@@ -42,7 +42,7 @@ from exam_service.delivery.sweeper import run_sweeper
 from exam_service.grading import queue as grading_queue
 from exam_service.grading.endpoints import router as grading_router
 from exam_service.identity.endpoints import router as identity_router
-from exam_service.identity.sessions import SignIns
+from exam_service.identity.sessions import REVOCATIONS, SignIns
 from exam_service.ops.endpoints import router as ops_router
 from exam_service.proctoring.channels import router as channels_router
 from exam_service.proctoring.endpoints import router as proctoring_router
@@ -83,12 +83,14 @@ def create_app(
         engine = create_engine(settings.database_url, echo=settings.database_echo)
         app.state.engine = engine
         app.state.broker = broker or create_broker(settings.redis_url)
-        app.state.sessionmaker = create_sessionmaker(engine, app.state.broker)
+        app.state.announcer = Announcer(app.state.broker)
+        app.state.sessionmaker = create_sessionmaker(engine, app.state.announcer)
         app.state.hub = Hub(app.state.broker, settings.presence_interval_seconds)
         await app.state.hub.start()
         app.state.ingest = Ingest(app.state.sessionmaker, app.state.clock)
         app.state.ingest.start()
         app.state.sign_ins = SignIns()
+        app.state.announcer.on(REVOCATIONS, app.state.sign_ins.forget)  # this worker forgets at once
         await app.state.sign_ins.start(app.state.broker)
         app.state.saves = SaveWriter(app.state.sessionmaker, app.state.clock, PinnedForms())
         app.state.saves.start()

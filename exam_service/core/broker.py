@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
@@ -102,6 +102,26 @@ class RedisBroker:
 
     async def close(self) -> None:
         await self._redis.aclose()
+
+
+class Announcer:
+    """What committed transactions publish through: this process's own handlers at once, then the broker.
+
+    A handler here runs before the request that committed is answered, so the next request of
+    the same client cannot overtake it; other processes hear it through the broker.
+    """
+
+    def __init__(self, broker: Broker) -> None:
+        self.broker = broker
+        self._local: dict[str, list[Callable[[Message], None]]] = defaultdict(list)
+
+    def on(self, channel: str, handler: Callable[[Message], None]) -> None:
+        self._local[channel].append(handler)
+
+    async def publish(self, channel: str, message: Message) -> None:
+        for handler in self._local.get(channel, ()):
+            handler(message)
+        await self.broker.publish(channel, message)
 
 
 def create_broker(redis_url: str | None) -> Broker:

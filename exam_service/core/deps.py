@@ -1,4 +1,8 @@
-"""Request-scoped access to what the lifespan built: settings, clock, token codec."""
+"""Request-scoped access to what the lifespan built: settings, clock, token codec.
+
+Every dependency is a coroutine: FastAPI runs a plain function in a worker thread, a thread hop
+per dependency per request.
+"""
 
 from __future__ import annotations
 
@@ -16,17 +20,17 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
 
 
-def get_token_codec(request: Request) -> TokenCodec:
+async def get_token_codec(request: Request) -> TokenCodec:
     codec: TokenCodec = request.app.state.token_codec
     return codec
 
@@ -94,4 +98,10 @@ def _trusted(address: IPAddress, proxies: tuple[IPNetwork, ...]) -> bool:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 TokenCodecDep = Annotated[TokenCodec, Depends(get_token_codec)]
-ClientAddress = Annotated[str, Depends(client_address)]
+
+
+async def caller_address(request: Request) -> str:
+    return client_address(request)
+
+
+ClientAddress = Annotated[str, Depends(caller_address)]

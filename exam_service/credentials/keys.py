@@ -100,7 +100,7 @@ def load_or_create_key(path: Path) -> str:
     return pem
 
 
-def get_credential_signer(request: Request) -> CredentialSigner:
+async def get_credential_signer(request: Request) -> CredentialSigner:
     signer: CredentialSigner = request.app.state.credential_signer
     return signer
 

@@ -88,7 +88,7 @@ class SaveWriter(GroupCommit[SaveCommand, Saved]):
         return results
 
 
-def get_save_writer(request: Request) -> SaveWriter:
+async def get_save_writer(request: Request) -> SaveWriter:
     writer: SaveWriter = request.app.state.saves
     return writer
 

@@ -11,6 +11,11 @@ from exam_service.delivery import timing
 from exam_service.delivery.state import NOT_STARTED
 from exam_service.models import Attempt, AttemptState, AttemptTransition, ExamWindow, Response, User
 
+# FOR NO KEY UPDATE: requests on one attempt take turns, but inserting a row that refers to the
+# attempt (a log entry, an incident: the foreign key's KEY SHARE lock) never waits for them, so
+# those inserts cannot close a deadlock between two writers
+_ROW_LOCK: dict[str, Any] = {"key_share": True}
+
 
 class AttemptRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -24,7 +29,9 @@ class AttemptRepository:
         Every request on one attempt is serialised by the row lock (PostgreSQL) or the write
         lock (SQLite), so a save never races a submit or a pause.
         """
-        statement = select(Attempt).where(Attempt.id == attempt_id).with_for_update(skip_locked=skip_locked)
+        statement = (
+            select(Attempt).where(Attempt.id == attempt_id).with_for_update(**_ROW_LOCK, skip_locked=skip_locked)
+        )
         if candidate_id is not None:
             statement = statement.where(Attempt.candidate_id == candidate_id)
         return (await self.session.execute(statement.execution_options(populate_existing=True))).scalar_one_or_none()
@@ -40,7 +47,7 @@ class AttemptRepository:
 
     async def lock_many(self, attempt_ids: list[uuid.UUID]) -> dict[uuid.UUID, Attempt]:
         """Loads and locks several attempts in one statement, in id order (the order every writer locks in)."""
-        statement = select(Attempt).where(Attempt.id.in_(attempt_ids)).order_by(Attempt.id).with_for_update()
+        statement = select(Attempt).where(Attempt.id.in_(attempt_ids)).order_by(Attempt.id).with_for_update(**_ROW_LOCK)
         rows = (await self.session.execute(statement.execution_options(populate_existing=True))).scalars()
         return {attempt.id: attempt for attempt in rows}
 

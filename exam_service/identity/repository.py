@@ -117,11 +117,12 @@ class ThrottleRepository:
         return {row.key: row for row in (await self.session.execute(statement)).scalars()}
 
     async def count_failing(self, prefix: str, since: datetime) -> int:
-        """How many records under ``prefix`` hold a failure after ``since`` (pending changes included)."""
+        """How many records under ``prefix`` hold a failure after ``since`` whose check has ended
+        (pending changes included)."""
         await self.session.flush()
         statement = select(func.count()).where(
             LoginThrottle.key.startswith(prefix, autoescape=True),
-            LoginThrottle.failures > 0,
+            LoginThrottle.failures > LoginThrottle.checking,
             LoginThrottle.last_failure_at > since,
         )
         return int((await self.session.execute(statement)).scalar_one())

@@ -83,10 +83,13 @@ async def login(
 
     password_ok = await run_in_threadpool(verify_password, password, stored_hash)
     now = clock.now()
+    async with sessionmaker() as session, session.begin():
+        if user is None or not password_ok or not user.is_active:
+            await throttle.confirm(ThrottleRepository(session), keys, now, settings)
+        else:
+            await throttle.refund(ThrottleRepository(session), keys, now, settings)
     if user is None or not password_ok or not user.is_active:
         raise NotAuthenticated("Incorrect email or password")
-    async with sessionmaker() as session, session.begin():
-        await throttle.refund(ThrottleRepository(session), keys, now, settings)
     return user
 
 

@@ -12,16 +12,19 @@ failure:
   account (a clean address) is never slowed by it, so the owner of an account that others are
   guessing at still gets in at once with the right password. An account is never locked.
 - one address (``address:``): refused for ``login_lock_minutes`` once it has failed on
-  ``login_lock_after`` different accounts within the window (password spraying). People behind
-  one address (a test centre's NAT) who mistype their own passwords are each their own pair and
-  do not slow one another down.
+  ``login_lock_after`` different accounts within the window (password spraying). Only failures
+  whose check has ended count here, so a test centre behind one NAT whose candidates all sign in
+  at the same moment is not taken for a sprayer; a sprayer that sends tries in parallel gets at
+  most as many extra tries as it has in flight. People behind one address who mistype their own
+  passwords are each their own pair and do not slow one another down.
 
 Every wait is under a minute, except the lock of an address that sprays.
 
 Every try is counted *before* the password is checked, under row locks taken in key order, and
 committed before the check, so parallel guesses cannot slip through one check and a request that
-fails later cannot take its count back. A try still being checked counts as a failure until it
-succeeds. A successful try clears its pair and its account records, and lifts its address's lock
+fails later cannot take its count back. A try still being checked counts as a failure of its pair
+and account until it succeeds (``checking`` says how many of a pair's failures are such tries).
+A successful try clears its pair and its account records, and lifts its address's lock
 when the address no longer fails on enough accounts without it.
 """
 
@@ -73,7 +76,7 @@ def _forget_if_stale(row: LoginThrottle, now: datetime, settings: Settings) -> N
         return
     row.locked_until = None
     if now - row.last_failure_at >= timedelta(minutes=settings.login_window_minutes):
-        row.failures, row.window_started_at = 0, now
+        row.failures, row.checking, row.window_started_at = 0, 0, now
 
 
 def _slow_down(failures: int, since: datetime, now: datetime, settings: Settings) -> int:
@@ -111,10 +114,26 @@ async def admit(repo: ThrottleRepository, keys: ThrottleKeys, now: datetime, set
     for row in (account, pair):
         row.failures += 1
         row.last_failure_at = now
+    pair.checking += 1
+    await _recount(repo, keys, address, now, settings)
+
+
+async def confirm(repo: ThrottleRepository, keys: ThrottleKeys, now: datetime, settings: Settings) -> None:
+    """A failed try: its check has ended, so it now counts towards its address's lock too."""
+    rows = await repo.lock(keys.all, now)
+    pair = rows[keys.pair]
+    pair.checking = max(0, pair.checking - 1)
+    await _recount(repo, keys, rows[keys.address], now, settings)
+
+
+async def _recount(
+    repo: ThrottleRepository, keys: ThrottleKeys, address: LoginThrottle, now: datetime, settings: Settings
+) -> None:
+    """The accounts this address failed on lately, checks ended; locks the address at the limit."""
     since = now - timedelta(minutes=settings.login_window_minutes)
     address.failures = await repo.count_failing(keys.address_pairs, since)
     address.last_failure_at = now
-    if address.failures >= settings.login_lock_after:
+    if address.failures >= settings.login_lock_after and not _locked(address, now):
         address.locked_until = now + timedelta(minutes=settings.login_lock_minutes)
 
 

@@ -66,6 +66,7 @@ class LoginThrottle(Base):
 
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     failures: Mapped[int] = mapped_column(default=0)
+    checking: Mapped[int] = mapped_column(default=0, server_default="0")  # of ``failures``: still being checked
     window_started_at: Mapped[datetime]
     last_failure_at: Mapped[datetime]
     locked_until: Mapped[datetime | None]

@@ -6,6 +6,8 @@ and fills gaps from the log, so a console sees every entry once, in order, acros
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 import uuid
 from typing import Any
@@ -34,6 +36,7 @@ from exam_service.proctoring.handshake import Context, error_frame, open_channel
 from exam_service.proctoring.schemas import ActionEnvelope, Hello
 from exam_service.scheduling import service as scheduling_service
 
+ACTIONS_IN_FLIGHT = 32  # actions of one console waiting for their turn; beyond that the socket is not read
 FULL_PRESENCE = 12  # a full presence picture every 12 rounds (a minute by default)
 
 
@@ -144,11 +147,27 @@ class ProctorChannel(Connection):
             self.reply({"type": "presence", "sittings": changed})
 
     async def _receive_loop(self) -> None:
+        """Reads on while actions wait for their transactions, so pings are answered in a burst.
+
+        Actions of one console are applied one at a time, in the order sent; at most
+        ``ACTIONS_IN_FLIGHT`` wait, beyond that the socket is not read.
+        """
+        actions: asyncio.Queue[dict[str, Any]] = asyncio.Queue(ACTIONS_IN_FLIGHT)
+        worker = asyncio.create_task(self._act_in_order(actions))
+        try:
+            while True:
+                frame = await self.receive()
+                if frame["type"] != "action":
+                    raise Closing(Close.malformed, f"unknown frame type {str(frame['type'])[:40]!r}")
+                await actions.put(frame)
+        finally:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+
+    async def _act_in_order(self, actions: asyncio.Queue[dict[str, Any]]) -> None:
         while True:
-            frame = await self.receive()
-            if frame["type"] != "action":
-                raise Closing(Close.malformed, f"unknown frame type {str(frame['type'])[:40]!r}")
-            self.reply(await self._act(frame))
+            self.reply(await self._act(await actions.get()))
 
     async def _act(self, frame: dict[str, Any]) -> dict[str, Any]:
         request_id = frame.get("request_id")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 
@@ -78,6 +79,14 @@ async def test_a_whole_test_centre_behind_one_address_signs_in(
         for _ in range(2):
             assert (await login(client, person.email, WRONG)).status_code == 401
         assert (await login(client, person.email)).status_code == 200
+
+
+async def test_a_test_centre_signing_in_at_the_same_moment_is_not_taken_for_a_sprayer(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock
+) -> None:
+    room = [await make_user(sessionmaker, clock) for _ in range(25)]
+    answers = await asyncio.gather(*(login(client, person.email) for person in room))
+    assert [a.status_code for a in answers] == [200] * len(room)
 
 
 async def test_someone_who_signed_in_may_mistype_again_without_waiting(

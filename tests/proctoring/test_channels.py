@@ -73,3 +73,36 @@ async def test_events_from_many_sockets_at_once_are_all_stored_and_acknowledged(
     log = (await live.http.get(f"{proctored.staff_url}/events", headers=proctored.proctor)).json()
     assert sorted(e["seq"] for e in log if e["kind"] == "copy") == sorted(seqs)
     assert [e["seq"] for e in log] == list(range(1, len(log) + 1))
+
+
+async def test_actions_sent_in_a_burst_are_applied_in_order_and_each_answered(live: Live, proctored: Sitting) -> None:
+    proctor, _ = await proctor_channel(live, proctored.proctor)
+    candidate = await candidate_channel(live, proctored.attempt_id, proctored.headers)
+    burst = ["pause", "resume"] * 5
+    for n, action in enumerate(burst):  # none waits for the one before
+        await proctor.send(
+            {
+                "type": "action",
+                "request_id": f"r{n}",
+                "attempt_id": proctored.attempt_id,
+                "action": action,
+                "reason": "a check of the desk",
+            }
+        )
+    results = [await proctor.until(lambda f: f["type"] == "result") for _ in burst]
+    assert [(r["request_id"], r["ok"]) for r in results] == [(f"r{n}", True) for n in range(len(burst))], results
+    changes = [
+        (
+            await candidate.until(
+                lambda f: (
+                    f["type"] == "event"
+                    and f["kind"] == "state_changed"
+                    and f["detail"].get("from") in ("in_progress", "paused")
+                )
+            )
+        )["detail"]["to"]
+        for _ in burst
+    ]
+    assert changes == ["paused", "in_progress"] * 5
+    await candidate.close()
+    await proctor.close()
