@@ -132,6 +132,7 @@ class Plan:
     admit_timeout: float
     reconnect_delay: float
     one_address: bool
+    started: bool  # the sittings were seeded in progress: no start, no admission
     http_port: int
     ws_base: str
     bare: bool  # the ceiling run: no sign-in, start, form, ticket or submission
@@ -428,9 +429,12 @@ class Load:
             )
             http.authorize(json.loads(data)["access_token"])
             st.sign_in_ms.append(ms)
-        data, ms = await self._call(http, "start", "POST", f"{base}/start", b'{"accept_rules":true}')
-        st.start_ms.append(ms)
-        state = json.loads(data)["state"]
+        if plan.started:
+            state = "in_progress"
+        else:
+            data, ms = await self._call(http, "start", "POST", f"{base}/start", b'{"accept_rules":true}')
+            st.start_ms.append(ms)
+            state = json.loads(data)["state"]
         answered = time.monotonic()
         while state == "awaiting_authorization":
             if time.monotonic() - answered > plan.admit_timeout:
@@ -852,6 +856,7 @@ def _drive(target: Target, args: argparse.Namespace) -> dict[str, Any]:
         admit_timeout=args.admit_timeout,
         reconnect_delay=args.reconnect_delay,
         one_address=args.one_address,
+        started=args.started,
         http_port=target.http_port,
         ws_base=target.ws_base,
         bare=target.name != "service",
@@ -1280,7 +1285,7 @@ def _service_run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             candidates=args.candidates,
             proctors=args.proctors,
             windows=args.windows,
-            sitting_state="checked_in",
+            sitting_state="in_progress" if args.started else "checked_in",
             seed_cache=args.seed_cache,
             postgres=args.postgres,
         )
@@ -1291,7 +1296,8 @@ def _service_run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         tokens, emails = asyncio.run(_mint(url, [u for u, _a, _w in seeded.candidates], sample, minutes))
         staff, _emails = asyncio.run(_mint(url, [u for u, _w in seeded.proctors], set(), minutes))
         print(
-            f"setup: {n:,} checked-in sittings in {args.windows} windows, {len(seeded.proctors)} proctors "
+            f"setup: {n:,} {'started' if args.started else 'checked-in'} sittings in {args.windows} windows, "
+            f"{len(seeded.proctors)} proctors "
             f"({seeded.seconds:.0f} s); {n - len(sample):,} tokens minted ({time.monotonic() - began:.0f} s), "
             f"{len(sample)} candidates sign in",
             flush=True,
@@ -1374,6 +1380,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     add("--reload-interval", type=float, default=300.0, help="mean seconds between form reloads")
     add("--poll", type=float, default=3.0, help="seconds between polls while waiting for the proctor")
     add("--sign-ins", type=int, default=50, help="candidates who sign in over HTTP (the others get minted tokens)")
+    add(
+        "--started",
+        action="store_true",
+        help="seed the sittings in progress (authorised): the steady phase without the start and admission",
+    )
     add("--one-address", action="store_true", help="sign in from one address (a test centre's NAT)")
     add("--workers", type=int, default=1, help="uvicorn workers of the service (and of the ceiling app)")
     add("--redis", nargs="?", const="redis://127.0.0.1:6379", help="use Redis as the broker (default URL if bare)")

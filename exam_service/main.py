@@ -18,7 +18,7 @@ from exam_service.bank.endpoints import router as bank_router
 from exam_service.core.boundary import InputBoundaryMiddleware
 from exam_service.core.broker import Announcer, Broker, create_broker
 from exam_service.core.clock import Clock, SystemClock
-from exam_service.core.database import create_engine, create_sessionmaker
+from exam_service.core.database import create_engine, create_read_sessionmaker, create_sessionmaker
 from exam_service.core.handlers import install_error_handlers
 from exam_service.core.logging import configure_logging
 from exam_service.core.middleware import (
@@ -85,6 +85,9 @@ def create_app(
         app.state.broker = broker or create_broker(settings.redis_url)
         app.state.announcer = Announcer(app.state.broker)
         app.state.sessionmaker = create_sessionmaker(engine, app.state.announcer)
+        # reads of the hot pages: on SQLite a second engine whose sessions never wait for the write lock
+        read_engine = create_engine(settings.database_url, readonly=True) if engine.dialect.name == "sqlite" else engine
+        app.state.read_sessionmaker = create_read_sessionmaker(read_engine)
         app.state.hub = Hub(app.state.broker, settings.presence_interval_seconds)
         await app.state.hub.start()
         app.state.ingest = Ingest(app.state.sessionmaker, app.state.clock)
@@ -124,6 +127,8 @@ def create_app(
                     await sweeper
             if broker is None:
                 await app.state.broker.close()
+            if read_engine is not engine:
+                await read_engine.dispose()
             await engine.dispose()
 
     app = FastAPI(

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Protocol, TypeVar
 
@@ -31,14 +32,17 @@ _STAGED = "staged_messages"
 _BROKER = "broker"
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(url: str, *, echo: bool = False, readonly: bool = False) -> AsyncEngine:
+    """The engine; ``readonly`` (SQLite) gives connections that read a snapshot and never take the write lock."""
     if url.startswith("sqlite"):
         database = make_url(url).database
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).parent.mkdir(parents=True, exist_ok=True)  # ./var on a fresh clone
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
+        if readonly:
+            event.listen(engine.sync_engine, "connect", _sqlite_query_only)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin_deferred if readonly else _sqlite_begin_immediate)
         return engine
     return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -51,6 +55,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_query_only(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
+
+
+def _sqlite_begin_deferred(connection: Any) -> None:
+    """A reader's transaction: one snapshot of the WAL for all its statements, no lock held."""
+    connection.exec_driver_sql("BEGIN")
 
 
 def _sqlite_begin_immediate(connection: Any) -> None:
@@ -86,6 +101,18 @@ def create_sessionmaker(engine: AsyncEngine, broker: Publisher | None = None) ->
     if engine.dialect.name == "sqlite":
         info["write_lock"] = asyncio.Lock()
     return async_sessionmaker(engine, class_=QueuedSession, expire_on_commit=False, autoflush=False, info=info)
+
+
+def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for reads only (``reading``): on SQLite they do not queue behind the writers."""
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+@asynccontextmanager
+async def reading(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A read-only unit of work: a consistent snapshot, ended by closing (what was read stays readable)."""
+    async with sessionmaker() as session:
+        yield session
 
 
 def publish_after_commit(session: AsyncSession, channel: str, message: dict[str, Any]) -> None:
@@ -145,3 +172,18 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+@dataclass(frozen=True)
+class SessionFactories:
+    """For a route that opens its own short units of work instead of one request session."""
+
+    write: async_sessionmaker[AsyncSession]
+    read: async_sessionmaker[AsyncSession]
+
+
+async def get_session_factories(request: Request) -> SessionFactories:
+    return SessionFactories(request.app.state.sessionmaker, request.app.state.read_sessionmaker)
+
+
+Sessions = Annotated[SessionFactories, Depends(get_session_factories)]

@@ -46,6 +46,12 @@ async def _form(
     return await bank_service.form_items(session, attempt.form_id, position)
 
 
+def client_noted(attempt: Attempt, sign_in: str, now: datetime) -> bool:
+    """Whether this sign-in is the attempt's browser, noted lately: ``note_client`` would write nothing."""
+    seen = attempt.client_seen_at
+    return attempt.client_session == sign_in and seen is not None and timedelta(0) <= now - seen < SEEN_REFRESH
+
+
 async def note_client(session: AsyncSession, attempt: Attempt, sign_in: str, now: datetime) -> list[str]:
     """Spots a second sign-in working on the same attempt, records it and warns both.
 
@@ -53,9 +59,9 @@ async def note_client(session: AsyncSession, attempt: Attempt, sign_in: str, now
     borrow another browser's nor leave it out; a second browser needs a second sign-in.
     """
     warnings: list[str] = []
-    seen = attempt.client_seen_at
-    if attempt.client_session == sign_in and seen is not None and timedelta(0) <= now - seen < SEEN_REFRESH:
+    if client_noted(attempt, sign_in, now):
         return warnings  # the same browser, seen moments ago: nothing to write
+    seen = attempt.client_seen_at
     recent = seen is not None and now - seen <= SECOND_BROWSER_WINDOW
     if attempt.client_session and attempt.client_session != sign_in and recent:
         detail = {"previous": attempt.client_session[:8], "current": sign_in[:8]}

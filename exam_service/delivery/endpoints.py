@@ -9,13 +9,13 @@ from fastapi import APIRouter, Body, Header, Path, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exam_service.core.clock import Clock
-from exam_service.core.database import SessionDep
+from exam_service.core.database import SessionDep, Sessions, reading, transaction
 from exam_service.core.deps import ClockDep
-from exam_service.core.errors import Conflict, Unprocessable
+from exam_service.core.errors import Conflict, NotFound, Unprocessable
 from exam_service.core.openapi import errors
 from exam_service.delivery import answers, briefing, timing
 from exam_service.delivery import service as delivery_service
-from exam_service.delivery.auth import CandidateAttempt
+from exam_service.delivery.auth import CandidateAttempt, settled
 from exam_service.delivery.autosave import SaveCommand, SaveWriterDep
 from exam_service.delivery.repository import AttemptRepository
 from exam_service.delivery.schemas import (
@@ -34,7 +34,7 @@ from exam_service.delivery.schemas import (
     SubmitResult,
 )
 from exam_service.delivery.state import SITTING
-from exam_service.identity.auth import AdminUser, CandidateUser, CurrentCaller, SignedInCandidate
+from exam_service.identity.auth import AdminUser, CandidateUser, SignedInCandidate
 from exam_service.models import Attempt, AttemptState
 from exam_service.scheduling import service as scheduling_service
 
@@ -166,14 +166,33 @@ async def start(
     return status_of(attempt, clock)
 
 
-@router.get("/attempts/{attempt_id}/form", response_model=FormRead, responses=errors(409))
-async def read_form(session: SessionDep, attempt: CandidateAttempt, caller: CurrentCaller, clock: ClockDep) -> FormRead:
-    if attempt.state not in SITTING:
-        raise Conflict(
-            f"the form is not available while the attempt is {attempt.state.value}", state=attempt.state.value
-        )
-    warnings = await answers.note_client(session, attempt, caller.claims.session_id, clock.now())
-    items = [FormEntry(**entry) for entry in await answers.form_view(session, attempt)]
+@router.get("/attempts/{attempt_id}/form", response_model=FormRead, responses=errors(404, 409))
+async def read_form(attempt_id: uuid.UUID, caller: SignedInCandidate, clock: ClockDep, sessions: Sessions) -> FormRead:
+    """The form with the saved answers, read without waiting for the writers.
+
+    Only when there is something to write (the clock has decided, or this browser is new or was
+    last noted a while ago) does a short transaction lock the attempt first.
+    """
+    now = clock.now()
+    async with reading(sessions.read) as session:
+        attempt = await AttemptRepository(session).peek(attempt_id, candidate_id=caller.user_id)
+    if attempt is None:
+        raise NotFound("no such attempt")
+    warnings: list[str] = []
+    noted = answers.client_noted(attempt, caller.session_id, now)
+    if attempt.state not in SITTING or timing.overdue(attempt, now) or not noted:
+        async with transaction(sessions.write) as session:
+            locked = await AttemptRepository(session).get(attempt_id, candidate_id=caller.user_id)
+            if locked is None:
+                raise NotFound("no such attempt")
+            attempt = await settled(session, locked, clock)
+            if attempt.state not in SITTING:
+                raise Conflict(
+                    f"the form is not available while the attempt is {attempt.state.value}", state=attempt.state.value
+                )
+            warnings = await answers.note_client(session, attempt, caller.session_id, clock.now())
+    async with reading(sessions.read) as session:
+        items = [FormEntry(**entry) for entry in await answers.form_view(session, attempt)]
     return FormRead(attempt=status_of(attempt, clock, warnings), items=items)
 
 

@@ -45,6 +45,11 @@ class AttemptRepository:
         )
         return [(row[0], row[1]) for row in (await self.session.execute(statement)).all()]
 
+    async def peek(self, attempt_id: uuid.UUID, *, candidate_id: uuid.UUID) -> Attempt | None:
+        """The candidate's attempt as it stands, without a lock (for reads)."""
+        statement = select(Attempt).where(Attempt.id == attempt_id, Attempt.candidate_id == candidate_id)
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
     async def lock_many(self, attempt_ids: list[uuid.UUID]) -> dict[uuid.UUID, Attempt]:
         """Loads and locks several attempts in one statement, in id order (the order every writer locks in)."""
         statement = select(Attempt).where(Attempt.id.in_(attempt_ids)).order_by(Attempt.id).with_for_update(**_ROW_LOCK)
