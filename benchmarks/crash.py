@@ -46,7 +46,7 @@ from typing import Any
 import httpx
 
 from benchmarks.autosave import _value
-from benchmarks.proctoring import Issuer, Seeded, _seed
+from benchmarks.proctoring import Issuer, Seeded, _postgres, _seed
 from benchmarks.server import EXE, free_port, run_cli
 
 TOKEN_SECRET = "crash-proof-token-secret-7f3a9c2e51d84b6a0e9d"  # the server gets it too (EXAM_TOKEN_SECRET)
@@ -201,22 +201,6 @@ async def _mint_tokens(url: str, seeded: Seeded) -> list[str]:
             return issued
     finally:
         await engine.dispose()
-
-
-async def _database(admin_url: str, action: str) -> str:
-    """Creates (or drops) this proof's own PostgreSQL database next to the one named; returns its URL."""
-    import asyncpg  # type: ignore[import-untyped]
-    from sqlalchemy.engine import make_url
-
-    url = make_url(admin_url)
-    connection = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{CRASH_DB}" WITH (FORCE)')
-        if action == "create":
-            await connection.execute(f'CREATE DATABASE "{CRASH_DB}"')
-    finally:
-        await connection.close()
-    return url.set(database=CRASH_DB).render_as_string(hide_password=False)
 
 
 # ---- what the clients saw ---------------------------------------------------------------------------
@@ -892,13 +876,13 @@ def main(argv: list[str] | None = None) -> None:
             results.append(_run(Target("SQLite", url, 1, None), args, tmp / "sqlite", seed))
         if args.only in (None, "postgres"):
             (tmp / "postgres").mkdir()
-            url = asyncio.run(_database(args.postgres, "create"))
+            url = asyncio.run(_postgres(args.postgres, "create", CRASH_DB))
             try:
                 target = Target("PostgreSQL", url, args.workers, args.redis)
                 results.append(_run(target, args, tmp / "postgres", seed))
             finally:
                 with contextlib.suppress(Exception):
-                    asyncio.run(_database(args.postgres, "drop"))
+                    asyncio.run(_postgres(args.postgres, "drop", CRASH_DB))
     if not all(results):
         sys.exit(1)
 

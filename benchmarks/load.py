@@ -1233,22 +1233,6 @@ async def _mint(url: str, people: list[uuid.UUID], sample: set[int], minutes: in
     return tokens, emails
 
 
-async def _database(admin_url: str, name: str, action: str) -> str:
-    """Creates (or drops) a database of this benchmark next to the one named; returns its URL."""
-    import asyncpg  # type: ignore[import-untyped]
-    from sqlalchemy.engine import make_url
-
-    url = make_url(admin_url)
-    connection = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if action == "create":
-            await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
 def _dummy_token() -> str:
     from exam_service.core.tokens import TokenCodec
 
@@ -1270,7 +1254,7 @@ def _token_minutes(args: argparse.Namespace) -> int:
 
 
 def _service_run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
-    url = asyncio.run(_database(args.postgres, LOAD_DB, "create")) if args.postgres else ""
+    url = asyncio.run(pb._postgres(args.postgres, "create", LOAD_DB)) if args.postgres else ""
     url = url or f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
     env = pb._service_env(args, tmp, url)
     minutes = _token_minutes(args)
@@ -1320,11 +1304,11 @@ def _service_run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     finally:
         if args.postgres:
             with contextlib.suppress(Exception):
-                asyncio.run(_database(args.postgres, LOAD_DB, "drop"))
+                asyncio.run(pb._postgres(args.postgres, "drop", LOAD_DB))
 
 
 def _ceiling_run(args: argparse.Namespace, tmp: Path, items: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
-    url = asyncio.run(_database(args.postgres, CEILING_DB, "create")) if args.postgres else ""
+    url = asyncio.run(pb._postgres(args.postgres, "create", CEILING_DB)) if args.postgres else ""
     url = url or f"sqlite+aiosqlite:///{tmp / 'ceiling.db'}"
     try:
         relay_port, http_port = free_port(), free_port()
@@ -1354,7 +1338,7 @@ def _ceiling_run(args: argparse.Namespace, tmp: Path, items: list[tuple[int, dic
     finally:
         if args.postgres:
             with contextlib.suppress(Exception):
-                asyncio.run(_database(args.postgres, CEILING_DB, "drop"))
+                asyncio.run(pb._postgres(args.postgres, "drop", CEILING_DB))
 
 
 # ---- main -----------------------------------------------------------------------------------------

@@ -818,8 +818,8 @@ def _cached_seed(args: argparse.Namespace, url: str, env: dict[str, str], tmp: P
     return seeded
 
 
-async def _postgres(admin_url: str, action: str) -> str:
-    """Creates (or drops) the benchmark's own database next to the one named; returns its URL."""
+async def _postgres(admin_url: str, action: str, name: str = BENCH_DB) -> str:
+    """Creates (or drops) a benchmark's own database ``name`` next to the one named; returns its URL."""
     import asyncpg
     from sqlalchemy.engine import make_url
 
@@ -827,12 +827,12 @@ async def _postgres(admin_url: str, action: str) -> str:
     plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
     connection = await asyncpg.connect(plain)
     try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if action == "create":
-            await connection.execute(f'CREATE DATABASE "{BENCH_DB}"')
+            await connection.execute(f'CREATE DATABASE "{name}"')
     finally:
         await connection.close()
-    return url.set(database=BENCH_DB).render_as_string(hide_password=False)
+    return url.set(database=name).render_as_string(hide_password=False)
 
 
 # ---- one run: a server, the client processes, the figures ----------------------------------------

@@ -47,7 +47,7 @@ from typing import Any
 import httpx
 
 from benchmarks.autosave import _value
-from benchmarks.proctoring import Process, _cpu_seconds, _rss_mib
+from benchmarks.proctoring import Process, _cpu_seconds, _postgres, _rss_mib
 from benchmarks.server import EXE, free_port, run_cli
 
 WRK = "/usr/bin/wrk"
@@ -164,35 +164,18 @@ def _ms(us: float) -> str:
 # ---- databases -----------------------------------------------------------------------------------
 
 
-async def _postgres(admin_url: str, action: str) -> str:
-    """Creates (or drops) ``exam_saves_bench`` next to the database named; returns its URL."""
-    import asyncpg  # type: ignore[import-untyped]
-    from sqlalchemy.engine import make_url
-
-    url = make_url(admin_url)
-    connection = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        if action == "create":
-            await connection.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    finally:
-        await connection.close()
-    return url.set(database=BENCH_DB).render_as_string(hide_password=False)
-
-
-@contextlib.contextmanager
 def _fresh_database(config: Config, args: argparse.Namespace, path: Path) -> Any:
     if config.name == "sqlite":
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         yield f"sqlite+aiosqlite:///{path}"
         return
-    url = asyncio.run(_postgres(args.postgres, "create"))
+    url = asyncio.run(_postgres(args.postgres, "create", BENCH_DB))
     try:
         yield url
     finally:
         with contextlib.suppress(Exception):
-            asyncio.run(_postgres(args.postgres, "drop"))
+            asyncio.run(_postgres(args.postgres, "drop", BENCH_DB))
 
 
 # ---- the service: seeding, tokens, entries -------------------------------------------------------
